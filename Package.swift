@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+// swift-medmnist: prototyping medical image classifiers on MedMNIST+ in Swift.
+// No package dependencies: the toolchain only. OpenBLAS is an opt-in trait (`--traits OpenBLAS`).
+import PackageDescription
+
+let package = Package(
+    name: "swift-medmnist",
+    products: [
+        .library(name: "MedTensor", targets: ["MedTensor"]),
+        .library(name: "MedLayers", targets: ["MedLayers"]),
+        .library(name: "MedModels", targets: ["MedModels"]),
+        .library(name: "MedMNISTData", targets: ["MedMNISTData"]),
+        .library(name: "MedTraining", targets: ["MedTraining"]),
+        .executable(name: "medmnist", targets: ["medmnist"]),
+        .executable(name: "medmnist-bench", targets: ["medmnist-bench"]),
+    ],
+    traits: [
+        .trait(name: "OpenBLAS", description: "Use the system OpenBLAS (libopenblas-dev) for GEMM."),
+        .default(enabledTraits: []),
+    ],
+    targets: [
+        // Instruction-set-specific kernels (AVX-512, AVX2+FMA, portable; NEON on arm64), chosen at run time.
+        .target(name: "CMedKernels"),
+        // CBLAS from the system's OpenBLAS; only linked when the OpenBLAS trait is on.
+        .systemLibrary(
+            name: "COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "MedTensor",
+            dependencies: [
+                "CMedKernels",
+                .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
+            ]
+        ),
+        .target(name: "MedLayers", dependencies: ["MedTensor"]),
+        .target(name: "MedModels", dependencies: ["MedLayers"]),
+        .target(name: "MedMNISTData", dependencies: ["MedTensor"]),
+        .target(name: "MedTraining", dependencies: ["MedModels", "MedMNISTData"]),
+        .executableTarget(
+            name: "medmnist",
+            dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
+        ),
+        .executableTarget(
+            name: "medmnist-bench",
+            dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData"],
+            path: "Benchmarks/medmnist-bench"
+        ),
+        .testTarget(name: "MedTensorTests", dependencies: ["MedTensor"]),
+        .testTarget(name: "MedLayersTests", dependencies: ["MedLayers"]),
+        .testTarget(name: "MedModelsTests", dependencies: ["MedModels"]),
+        .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData"]),
+        .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,35 @@
+// Declarations shared by the kernel files: one body per path, generated from the *_body.h templates.
+#ifndef CMEDKERNELS_INTERNAL_H
+#define CMEDKERNELS_INTERNAL_H
+#include <stddef.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define MK_X86 1
+#else
+#define MK_X86 0
+#endif
+#if defined(__aarch64__)
+#define MK_ARM64 1
+#else
+#define MK_ARM64 0
+#endif
+
+#define MK_DECLARE_PATH(suffix)                                                                          \
+    void mk_unary_##suffix(int op, const float *x, float *y, ptrdiff_t n, float a, float b);             \
+    void mk_binary_##suffix(int op, const float *a, ptrdiff_t sa, const float *b, ptrdiff_t sb, float *y, \
+                            ptrdiff_t n);                                                                \
+    void mk_axpy_##suffix(ptrdiff_t n, float alpha, const float *x, float *y);                           \
+    float mk_sum_##suffix(const float *x, ptrdiff_t n);                                                  \
+    void mk_sgemm_##suffix(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,   \
+                           const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,     \
+                           float *C, ptrdiff_t ldc);
+
+MK_DECLARE_PATH(portable)
+#if MK_X86
+MK_DECLARE_PATH(avx2)
+MK_DECLARE_PATH(avx512)
+#endif
+
+float mk_extreme_index(const float *x, ptrdiff_t n, ptrdiff_t *index, int wantMax);
+
+#endif

@@ -1,0 +1,1 @@
+// MedLayers: filled by its own issue.

@@ -1,0 +1,1 @@
+// MedMNISTData: filled by its own issue.

@@ -1,0 +1,1 @@
+// MedModels: filled by its own issue.

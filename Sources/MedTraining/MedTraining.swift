@@ -1,0 +1,1 @@
+// MedTraining: filled by its own issue.
