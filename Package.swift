@@ -43,9 +43,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "medmnist-bench",
-            dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData"],
+            dependencies: [
+                "MedTensor", "MedLayers", "MedModels", "MedMNISTData",
+                .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
+            ],
             path: "Benchmarks/medmnist-bench"
         ),
+        .executableTarget(name: "tensor-mlp", dependencies: ["MedTensor"], path: "Examples/tensor-mlp"),
         .testTarget(name: "MedTensorTests", dependencies: ["MedTensor"]),
         .testTarget(name: "MedLayersTests", dependencies: ["MedLayers"]),
         .testTarget(name: "MedModelsTests", dependencies: ["MedModels"]),
