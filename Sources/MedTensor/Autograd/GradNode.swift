@@ -54,8 +54,15 @@ extension Tensor {
     /// The same values with no gradient history (shares storage).
     public func detached() -> Tensor { Tensor(storage: storage, layout: layout, node: nil) }
 
-    /// The gradient accumulated on this leaf by ``backward(_:)``, or nil before any.
-    public var grad: Tensor? { node?.grad }
+    /// The gradient accumulated on this leaf by ``backward(_:)``, or nil before any. Setting it replaces
+    /// the gradient (for clipping); it must have this tensor's shape.
+    public var grad: Tensor? {
+        get { node?.grad }
+        nonmutating set {
+            precondition(newValue == nil || newValue!.shape == shape, "grad: shape \(newValue!.shape) differs from \(shape)")
+            node?.grad = newValue?.detached()
+        }
+    }
 
     /// Clears the accumulated gradient of this leaf.
     public func zeroGrad() { node?.grad = nil }
@@ -63,10 +70,11 @@ extension Tensor {
     /// The op that produced this tensor ("leaf" for parameters), for debugging graphs.
     public var gradFunctionName: String? { node?.name }
 
-    /// Builds the result of an op: attaches a graph node when gradient mode is on and an input needs it.
+    /// Builds the result of a differentiable op (for code that defines new ops, such as fused layers):
+    /// attaches a graph node when gradient mode is on and an input needs it.
     /// `backward` gets the gradient of `result` and returns one gradient per input (nil where not needed),
     /// each with that input's shape.
-    static func record(_ result: Tensor, _ name: String, inputs: [Tensor],
+    public static func record(_ result: Tensor, _ name: String, inputs: [Tensor],
                        backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
         let node = GradNode(name: name, shape: result.shape, inputs: inputs.map { $0.node }, backward: backward)

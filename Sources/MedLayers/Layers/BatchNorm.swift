@@ -1,0 +1,161 @@
+import MedTensor
+
+/// Batch normalisation over the channels of NCHW input, with PyTorch's semantics: in training, normalise
+/// with the batch mean and the biased batch variance, and update the running estimates with `momentum`
+/// (the running variance from the unbiased batch variance); in evaluation, normalise with the running
+/// estimates. `momentum: nil` averages cumulatively, as PyTorch does.
+public final class BatchNorm2d: Module, UnaryLayer {
+    public let weight: Parameter?
+    public let bias: Parameter?
+    public let runningMean: Parameter?
+    public let runningVar: Parameter?
+    public let numBatchesTracked: IntegerBuffer?
+    public let eps: Float
+    public let momentum: Float?
+
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
+        weight = affine ? Parameter(.ones([channels])) : nil
+        bias = affine ? Parameter(.zeros([channels])) : nil
+        runningMean = trackRunningStats ? Parameter(.zeros([channels]), isBuffer: true) : nil
+        runningVar = trackRunningStats ? Parameter(.ones([channels]), isBuffer: true) : nil
+        numBatchesTracked = trackRunningStats ? IntegerBuffer() : nil
+        self.eps = eps
+        self.momentum = momentum
+        super.init()
+    }
+
+    public var channels: Int { (weight ?? runningMean)!.shape[0] }
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == channels,
+                     "BatchNorm2d(\(channels)): expected [N, \(channels), H, W], got \(input.shape)")
+        let useBatchStatistics = isTraining || runningMean == nil
+        if useBatchStatistics {
+            let (output, mean, variance) = BatchNormKernels.trainingForward(input, weight: weight?.value, bias: bias?.value, eps: eps)
+            if isTraining, let runningMean, let runningVar, let numBatchesTracked {
+                numBatchesTracked.scalar += 1
+                let factor = momentum ?? 1 / Float(numBatchesTracked.scalar)
+                let n = Float(input.count / channels)
+                let unbiased = variance * (n / Swift.max(n - 1, 1))
+                withoutGrad {
+                    runningMean.assign(runningMean.value * (1 - factor) + mean * factor)
+                    runningVar.assign(runningVar.value * (1 - factor) + unbiased * factor)
+                }
+            }
+            return output
+        }
+        // Evaluation: an affine map per channel.
+        let inverse = (runningVar!.value + eps).rsqrt()
+        let scale = weight.map { inverse * $0.value } ?? inverse
+        let shift = (bias?.value ?? Tensor.zeros([channels])) - runningMean!.value * scale
+        return input * scale.reshaped([1, channels, 1, 1]) + shift.reshaped([1, channels, 1, 1])
+    }
+
+    /// The per-channel (scale, shift) that evaluation mode applies: y = x·scale + shift. For folding into
+    /// a preceding convolution.
+    public func evaluationAffine() -> (scale: Tensor, shift: Tensor) {
+        withoutGrad {
+            let inverse = (runningVar!.value + eps).rsqrt()
+            let scale = weight.map { inverse * $0.value } ?? inverse
+            let shift = (bias?.value ?? Tensor.zeros([channels])) - runningMean!.value * scale
+            return (scale, shift)
+        }
+    }
+}
+
+/// Fused training-mode batch norm: one pass for statistics, one to normalise, and a backward pass that
+/// uses the saved normalised input (dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)) per channel).
+enum BatchNormKernels {
+    /// Returns the output, the batch mean and the biased batch variance (both [C], detached).
+    static func trainingForward(_ input: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> (Tensor, Tensor, Tensor) {
+        let x = input.detached().contiguous()
+        let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+        let count = n * plane
+        let mean = Tensor.uninitialized([c]), variance = Tensor.uninitialized([c]), inverseStd = Tensor.uninitialized([c])
+        let normalized = Tensor.uninitialized(x.shape), output = Tensor.uninitialized(x.shape)
+        let gamma = weight?.detached().contiguous().scalars ?? [Float](repeating: 1, count: c)
+        let beta = bias?.detached().contiguous().scalars ?? [Float](repeating: 0, count: c)
+        let source = SendablePointer(x.contiguousPointer), xhat = SendablePointer(normalized.contiguousPointer)
+        let out = SendablePointer(output.contiguousPointer)
+        let meanOut = SendablePointer(mean.contiguousPointer), varOut = SendablePointer(variance.contiguousPointer)
+        let invOut = SendablePointer(inverseStd.contiguousPointer)
+        Parallel.forEachRange(c) { channels in
+            for channel in channels {
+                // Two-pass statistics in Float64 for accuracy on large batches.
+                var sum = 0.0
+                for image in 0..<n {
+                    let p = source.pointer + (image * c + channel) * plane
+                    for i in 0..<plane { sum += Double(p[i]) }
+                }
+                let mu = sum / Double(count)
+                var squares = 0.0
+                for image in 0..<n {
+                    let p = source.pointer + (image * c + channel) * plane
+                    for i in 0..<plane { let d = Double(p[i]) - mu; squares += d * d }
+                }
+                let sigma2 = squares / Double(count)
+                let inv = Float(1 / (sigma2 + Double(eps)).squareRoot())
+                let m = Float(mu), g = gamma[channel], b = beta[channel]
+                for image in 0..<n {
+                    let offset = (image * c + channel) * plane
+                    let p = source.pointer + offset, h = xhat.pointer + offset, y = out.pointer + offset
+                    for i in 0..<plane {
+                        let normalizedValue = (p[i] - m) * inv
+                        h[i] = normalizedValue
+                        y[i] = normalizedValue * g + b
+                    }
+                }
+                meanOut.pointer[channel] = m
+                varOut.pointer[channel] = Float(sigma2)
+                invOut.pointer[channel] = inv
+            }
+        }
+        var inputs = [input]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let (hasWeight, hasBias) = (weight != nil, bias != nil)
+        let recorded = Tensor.record(output, "batch_norm", inputs: inputs) { gradient in
+            let grads = backward(gradient, normalized: normalized, inverseStd: inverseStd, gamma: gamma)
+            var result: [Tensor?] = [grads.input]
+            if hasWeight { result.append(grads.weight) }
+            if hasBias { result.append(grads.bias) }
+            return result
+        }
+        return (recorded, mean, variance)
+    }
+
+    static func backward(_ gradient: Tensor, normalized: Tensor, inverseStd: Tensor, gamma: [Float])
+        -> (input: Tensor, weight: Tensor, bias: Tensor) {
+        let dy = gradient.contiguous()
+        let (n, c, plane) = (dy.shape[0], dy.shape[1], dy.shape[2] * dy.shape[3])
+        let count = Float(n * plane)
+        let dx = Tensor.uninitialized(dy.shape), dw = Tensor.uninitialized([c]), db = Tensor.uninitialized([c])
+        let g = SendablePointer(dy.contiguousPointer), h = SendablePointer(normalized.contiguousPointer)
+        let out = SendablePointer(dx.contiguousPointer), inv = SendablePointer(inverseStd.contiguousPointer)
+        let dwOut = SendablePointer(dw.contiguousPointer), dbOut = SendablePointer(db.contiguousPointer)
+        Parallel.forEachRange(c) { channels in
+            for channel in channels {
+                var sumDy = 0.0, sumDyXhat = 0.0
+                for image in 0..<n {
+                    let offset = (image * c + channel) * plane
+                    for i in 0..<plane {
+                        let d = Double(g.pointer[offset + i])
+                        sumDy += d
+                        sumDyXhat += d * Double(h.pointer[offset + i])
+                    }
+                }
+                let meanDy = Float(sumDy) / count, meanDyXhat = Float(sumDyXhat) / count
+                let scale = gamma[channel] * inv.pointer[channel]
+                for image in 0..<n {
+                    let offset = (image * c + channel) * plane
+                    for i in 0..<plane {
+                        out.pointer[offset + i] = scale * (g.pointer[offset + i] - meanDy - h.pointer[offset + i] * meanDyXhat)
+                    }
+                }
+                dwOut.pointer[channel] = Float(sumDyXhat)
+                dbOut.pointer[channel] = Float(sumDy)
+            }
+        }
+        return (dx, dw, db)
+    }
+}

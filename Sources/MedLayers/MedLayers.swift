@@ -1,1 +1,0 @@
-// MedLayers: filled by its own issue.
