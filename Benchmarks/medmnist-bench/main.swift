@@ -7,6 +7,7 @@ USAGE: medmnist-bench <group> [--json] [--case SUBSTRING] [--repetitions N] [--q
 
 GROUPS:
   gemm    Matrix multiply, GFLOP/s (square 256–2048 and convolution/attention shapes; 1 thread and all cores).
+  conv    conv2d forward and backward, images/s (3×3, 1×1, depthwise, strided, the 7×7 stem).
 
 OPTIONS:
   --json            One JSON object per line: {"case": …, "value": …, "unit": …}.
@@ -46,5 +47,6 @@ while index < arguments.count {
 }
 switch group {
 case "gemm": GEMMBenchmark.run(options)
+case "conv": ConvBenchmark.run(options)
 default: fail("unknown group '\(group)'")
 }
