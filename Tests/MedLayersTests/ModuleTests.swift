@@ -212,3 +212,28 @@ func smallCNN() -> Sequential {
         #expect(BatchNorm2d(3).weight!.value.scalars == [1, 1, 1] && LayerNorm(3).bias!.value.scalars == [0, 0, 0])
     } }
 }
+
+@Suite struct DropoutTests {
+    @Test func dropoutZeroesAboutPAndKeepsTheMean() {
+        RandomState.withSeed(3) {
+            let dropout = Dropout(p: 0.25)
+            let output = dropout(Tensor.ones([100_000])).scalars
+            let zeros = output.filter { $0 == 0 }.count
+            #expect(abs(Double(zeros) / 100_000 - 0.25) < 0.01)
+            #expect(output.allSatisfy { $0 == 0 || abs($0 - 1 / 0.75) < 1e-6 })
+            dropout.eval()
+            #expect(dropout(Tensor.ones([10])).scalars == [Float](repeating: 1, count: 10))
+        }
+    }
+
+    @Test func dropPathDropsWholeSamples() {
+        RandomState.withSeed(4) {
+            let output = DropPath(p: 0.5)(Tensor.ones([400, 3, 2]))
+            let perSample = output.reshaped([400, 6]).scalars
+            for sample in 0..<400 {
+                let row = perSample[(sample * 6)..<((sample + 1) * 6)]
+                #expect(Set(row).count == 1 && (row.first == 0 || row.first == 2))
+            }
+        }
+    }
+}

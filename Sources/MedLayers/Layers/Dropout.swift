@@ -13,8 +13,7 @@ public final class Dropout: Module, UnaryLayer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         guard isTraining, p > 0 else { return input }
-        let mask = RandomState.withGenerator { Tensor.uniform(input.shape, generator: &$0) }.ge(p)
-        return input * (mask * (1 / (1 - p)))
+        return input * keepMask(input.shape, dropProbability: p)
     }
 }
 
@@ -31,8 +30,11 @@ public final class DropPath: Module, UnaryLayer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         guard isTraining, p > 0 else { return input }
-        let maskShape = [input.shape[0]] + Array(repeating: 1, count: input.rank - 1)
-        let keep = RandomState.withGenerator { Tensor.uniform(maskShape, generator: &$0) }.ge(p)
-        return input * (keep * (1 / (1 - p)))
+        return input * keepMask([input.shape[0]] + Array(repeating: 1, count: input.rank - 1), dropProbability: p)
     }
+}
+
+/// 1/(1−p) with probability 1−p and 0 otherwise, drawn from ``RandomState``: the inverted-dropout mask.
+func keepMask(_ shape: [Int], dropProbability p: Float) -> Tensor {
+    RandomState.withGenerator { Tensor.uniform(shape, generator: &$0) }.ge(p) * (1 / (1 - p))
 }
