@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import MedMNISTData
+@testable import MedTensor
 
 // Tests of the archive layer: CRC-32, MD5, DEFLATE and zip. The fixtures in Tests/Fixtures/archive
 // come from Tests/Fixtures/make_archive_fixtures.py (zlib, zipfile and numpy); manifest.json holds
