@@ -1,22 +1,127 @@
-// Instantiates single-threaded SGEMM once per instruction-set path.
+// Instantiates single-threaded SGEMM once per instruction-set path (gemm_driver_body.h), each with its
+// micro-kernel (gemm_kernel_*.h) and cache blocking, and owns the per-thread packing workspace.
 #include "internal.h"
+#include <pthread.h>
+#include <stdlib.h>
 
-#define MK_SUFFIX portable
+// Multiply-adds are fused only where the code says so (MK_FMA, intrinsics): the compiler must not fuse
+// a*b + c on its own, or the scalar edge code could round differently from the micro-kernels.
+#pragma STDC FP_CONTRACT OFF
+
+// MARK: workspace
+
+// One growable, 64-byte-aligned buffer per thread (callers run mk_sgemm concurrently from several
+// threads), freed when the thread exits. Its first 64 bytes hold the capacity.
+static pthread_key_t mk_workspace_key;
+static int mk_workspace_ready;
+static pthread_once_t mk_workspace_once = PTHREAD_ONCE_INIT;
+
+static void mk_workspace_init(void) { mk_workspace_ready = pthread_key_create(&mk_workspace_key, free) == 0; }
+
+void *mk_gemm_workspace(size_t bytes) {
+    pthread_once(&mk_workspace_once, mk_workspace_init);
+    if (!mk_workspace_ready) return NULL;
+    char *block = (char *)pthread_getspecific(mk_workspace_key);
+#ifdef MK_GEMM_WORKSPACE_EXACT  // testing: exactly the bytes asked for, so that AddressSanitizer sees overruns
+    if (block && *(size_t *)block == bytes) return block + 64;
+    size_t capacity = bytes;
+#else
+    if (block && *(size_t *)block >= bytes) return block + 64;
+    size_t capacity = (bytes + 65535) / 65536 * 65536;
+#endif
+    void *fresh_ = NULL;
+    if (posix_memalign(&fresh_, 64, 64 + capacity) != 0) return NULL;
+    char *fresh = (char *)fresh_;
+    *(size_t *)fresh = capacity;
+    if (pthread_setspecific(mk_workspace_key, fresh) != 0) {
+        free(fresh);
+        return NULL;
+    }
+    free(block);
+    return fresh + 64;
+}
+
+// MARK: paths
+
 #define MK_TARGET
-#include "gemm_body.h"
+#include "gemm_kernel_portable.h"
+#define MK_SUFFIX portable
+#define MK_UKERNEL mk_ukernel_portable
+#define MK_MR MK_PORTABLE_MR
+#define MK_NR MK_PORTABLE_NR
+#define MK_MC MK_PORTABLE_MC
+#define MK_NC MK_PORTABLE_NC
+#define MK_MC2 MK_PORTABLE_MC2
+#define MK_NC2 MK_PORTABLE_NC2
+#define MK_PREFER_A_PANELS MK_PORTABLE_PREFER_A_PANELS
+#define MK_FMA MK_PORTABLE_FMA
+#include "gemm_driver_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
+#undef MK_UKERNEL
+#undef MK_MR
+#undef MK_NR
+#undef MK_MC
+#undef MK_NC
+#undef MK_MC2
+#undef MK_NC2
+#undef MK_PREFER_A_PANELS
+#undef MK_FMA
 
 #if MK_X86
-#define MK_SUFFIX avx2
-#define MK_TARGET __attribute__((target("avx2,fma")))
-#include "gemm_body.h"
-#undef MK_SUFFIX
-#undef MK_TARGET
+#include "gemm_pack_x86.h"
+#define MK_PACK_LINES mk_pack_lines_x86
 
-#define MK_SUFFIX avx512
-#define MK_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
-#include "gemm_body.h"
+// AVX2 + FMA: Haswell … Zen 3, and Zen 4/5 when forced.
+#define MK_TARGET __attribute__((target("avx2,fma")))
+#include "gemm_kernel_avx2.h"
+#define MK_SUFFIX avx2
+#define MK_UKERNEL mk_ukernel_avx2
+#define MK_MR MK_AVX2_MR
+#define MK_NR MK_AVX2_NR
+#define MK_MC MK_AVX2_MC
+#define MK_NC MK_AVX2_NC
+#define MK_MC2 MK_AVX2_MC2
+#define MK_NC2 MK_AVX2_NC2
+#define MK_PREFER_A_PANELS MK_AVX2_PREFER_A_PANELS
+#define MK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#include "gemm_driver_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
+#undef MK_UKERNEL
+#undef MK_MR
+#undef MK_NR
+#undef MK_MC
+#undef MK_NC
+#undef MK_MC2
+#undef MK_NC2
+#undef MK_PREFER_A_PANELS
+#undef MK_FMA
+
+// AVX-512 F/BW/VL/DQ: Zen 4/5, Skylake-X and later.
+#define MK_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#include "gemm_kernel_avx512.h"
+#define MK_SUFFIX avx512
+#define MK_UKERNEL mk_ukernel_avx512
+#define MK_MR MK_AVX512_MR
+#define MK_NR MK_AVX512_NR
+#define MK_MC MK_AVX512_MC
+#define MK_NC MK_AVX512_NC
+#define MK_MC2 MK_AVX512_MC2
+#define MK_NC2 MK_AVX512_NC2
+#define MK_PREFER_A_PANELS MK_AVX512_PREFER_A_PANELS
+#define MK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#include "gemm_driver_body.h"
+#undef MK_SUFFIX
+#undef MK_TARGET
+#undef MK_UKERNEL
+#undef MK_MR
+#undef MK_NR
+#undef MK_MC
+#undef MK_NC
+#undef MK_MC2
+#undef MK_NC2
+#undef MK_PREFER_A_PANELS
+#undef MK_FMA
+#undef MK_PACK_LINES
 #endif

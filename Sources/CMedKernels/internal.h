@@ -32,4 +32,8 @@ MK_DECLARE_PATH(avx512)
 
 float mk_extreme_index(const float *x, ptrdiff_t n, ptrdiff_t *index, int wantMax);
 
+// This thread's SGEMM packing buffer: at least `bytes`, 64-byte aligned, reused by the next call on
+// the same thread and freed when the thread exits. NULL when memory is short (callers fall back).
+void *mk_gemm_workspace(size_t bytes);
+
 #endif

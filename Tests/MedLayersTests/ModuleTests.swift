@@ -237,3 +237,32 @@ func smallCNN() -> Sequential {
         }
     }
 }
+
+@Suite struct ConvBatchNormFoldingTests {
+    @Test func foldedEvaluationEqualsTwoLayersAndFollowsUpdates() {
+        RandomState.withSeed(8) {
+            let conv = Conv2d(inChannels: 3, outChannels: 5, kernelSize: 3, padding: 1)
+            let bn = BatchNorm2d(5)
+            var generator = RandomGenerator(seed: 1)
+            for _ in 0..<3 { _ = bn(conv(Tensor.normal([4, 3, 6, 6], generator: &generator))) }  // running statistics
+            bn.eval()
+            let x = Tensor.normal([2, 3, 6, 6], generator: &generator)
+            let reference = withoutGrad { bn(conv(x)) }
+            let folded = withoutGrad { convBatchNorm(conv, bn, x) }
+            #expect(relativeError(folded, reference) < 1e-5)
+            #expect(bn.foldCache != nil)
+            // Loading new weights (or an optimizer step) invalidates the cache.
+            conv.weight.assign(conv.weight.value * 2)
+            #expect(relativeError(withoutGrad { convBatchNorm(conv, bn, x) }, withoutGrad { bn(conv(x)) }) < 1e-5)
+            // The state dict is untouched by folding.
+            #expect(!conv.stateDict().contains { $0.key.contains("fold") })
+            // With gradients wanted, the unfused path runs and the parameters get gradients.
+            let loss = convBatchNorm(conv, bn, x).sum()
+            loss.backward()
+            #expect(conv.weight.grad != nil && bn.weight!.grad != nil)
+            // Training mode never uses the cache.
+            bn.train()
+            #expect(relativeError(withoutGrad { convBatchNorm(conv, bn, x) }, withoutGrad { BatchNorm2d(5)(conv(x)) }) < 1e-5)
+        }
+    }
+}

@@ -4,7 +4,9 @@
 // (NEON or portable on arm64). The path is chosen once, from the CPU's features, unless the environment
 // variable MEDTENSOR_ISA (avx512 | avx2 | neon | portable) forces one; a forced path that the CPU lacks
 // falls back to the best supported path below it, and mk_isa_requested() reports what was asked.
-// All pointers are Float32, all lengths element counts. No function allocates or keeps a pointer.
+// All pointers are Float32, all lengths element counts. No function keeps a pointer to its arguments;
+// only mk_sgemm allocates: a per-thread packing buffer (at most about 4.5 MB), reused by later calls on
+// the same thread and freed when the thread exits.
 #ifndef CMEDKERNELS_H
 #define CMEDKERNELS_H
 
@@ -74,8 +76,14 @@ float mk_min_index(const float *x, ptrdiff_t n, ptrdiff_t *index);
 
 /// C = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or Xᵀ (trans != 0).
 /// op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb, ldc are row strides in elements.
-/// Single-threaded: the caller splits work across threads (by blocks of C's rows or columns).
-/// When beta == 0, C is not read (NaN in C does not propagate), as in BLAS.
+/// Single-threaded: the caller splits work across threads (by blocks of C's rows or columns); calls
+/// from several threads at once on disjoint blocks of C are safe.
+/// When beta == 0, C is not read (NaN in C does not propagate), as in BLAS; when alpha == 0 or k == 0,
+/// A and B are not read.
+/// Deterministic: each element of C is computed by the same operations in the same order whatever m, n,
+/// the split of C across calls or threads, and the alignment of the pointers (sums over k in order, in
+/// blocks of at most 256). The AVX2 and AVX-512 paths give bitwise identical results; the portable path
+/// on x86-64 rounds each product separately (baseline x86-64 has no FMA) and so differs in the last bits.
 void mk_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
               float beta, float *C, ptrdiff_t ldc);

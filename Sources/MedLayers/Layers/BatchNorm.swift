@@ -12,6 +12,8 @@ public final class BatchNorm2d: Module, UnaryLayer {
     public let numBatchesTracked: IntegerBuffer?
     public let eps: Float
     public let momentum: Float?
+    /// Set by ``convBatchNorm(_:_:_:)``: this layer folded into the convolution before it (evaluation only).
+    var foldCache: FoldedConvolution?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         weight = affine ? Parameter(.ones([channels])) : nil
