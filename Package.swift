@@ -20,7 +20,7 @@ let package = Package(
     ],
     targets: [
         // Instruction-set-specific kernels (AVX-512, AVX2+FMA, portable; NEON on arm64), chosen at run time.
-        .target(name: "CMedKernels"),
+        .target(name: "CMedKernels", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // CBLAS from the system's OpenBLAS; only linked when the OpenBLAS trait is on.
         .systemLibrary(
             name: "COpenBLAS",
