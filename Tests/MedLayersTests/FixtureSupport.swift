@@ -30,7 +30,12 @@ struct LayerFixture {
 /// max |a − b| / max |b|.
 func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
     precondition(a.shape == b.shape, "relativeError: shapes \(a.shape) and \(b.shape) differ")
-    let x = a.scalars, y = b.scalars
+    return relativeError(a.scalars, b.scalars)
+}
+
+/// max |x − y| / max |y|.
+func relativeError(_ x: [Float], _ y: [Float]) -> Double {
+    precondition(x.count == y.count, "relativeError: \(x.count) and \(y.count) values")
     let scale = y.map { abs(Double($0)) }.max() ?? 0
     let difference = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
     return scale == 0 ? difference : difference / scale
