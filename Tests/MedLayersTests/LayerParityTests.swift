@@ -45,6 +45,7 @@ import Testing
                       "act_flatten", "maxpool_ceil", "avgpool_pad", "adaptive_avg_7", "squeeze_excite"])
     func matchesPyTorch(_ name: String) throws {
         let errors = try parityErrors(Self.module(for: name), LayerFixture(name))
+        print("parity \(name): largest relative error \(errors.values.max() ?? 0)")
         for (what, error) in errors.sorted(by: { $0.key < $1.key }) {
             #expect(error <= Self.tolerance, "\(name) \(what): relative error \(error)")
         }
