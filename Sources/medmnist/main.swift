@@ -4,7 +4,10 @@ import MedTensor
 /// The `medmnist` command-line tool: a thin layer over the swift-medmnist library.
 let version = "0.1.0"
 
-let subcommands: [any Subcommand.Type] = [SystemCommand.self, InspectCommand.self]
+let subcommands: [any Subcommand.Type] = [
+    SystemCommand.self, InfoCommand.self, DownloadCommand.self, EvaluateCommand.self, MontageCommand.self, VerifyCommand.self,
+    InspectCommand.self,
+]
 
 @MainActor func topLevelHelp() -> String {
     let width = subcommands.map { $0.name.count }.max() ?? 0

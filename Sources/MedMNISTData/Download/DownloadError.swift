@@ -1,0 +1,33 @@
+/// Why a download failed. Every case names the URL, and the failure message says where the file belongs so
+/// it can be fetched by hand.
+public enum DownloadError: Error, CustomStringConvertible {
+    /// The server answered with a non-200 status.
+    case httpStatus(url: String, status: Int, destination: String)
+    /// No connection, a dropped connection, a timeout, … after every retry.
+    case transport(url: String, reason: String, attempts: Int, destination: String)
+    /// The whole file arrived but its MD5 is not the catalog's.
+    case md5Mismatch(url: String, expected: String, actual: String, destination: String)
+    /// Fewer bytes arrived than the server announced.
+    case incomplete(url: String, received: Int64, expected: Int64, destination: String)
+    /// The file could not be written.
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .httpStatus(let url, let status, let destination):
+            "download of \(url) failed: HTTP \(status). \(manualHint(url, destination))"
+        case .transport(let url, let reason, let attempts, let destination):
+            "download of \(url) failed after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(reason). \(manualHint(url, destination))"
+        case .md5Mismatch(let url, let expected, let actual, let destination):
+            "download of \(url) is corrupt: MD5 \(actual), expected \(expected). \(manualHint(url, destination))"
+        case .incomplete(let url, let received, let expected, let destination):
+            "download of \(url) stopped after \(received) of \(expected) bytes. \(manualHint(url, destination))"
+        case .io(let path, let reason):
+            "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+private func manualHint(_ url: String, _ destination: String) -> String {
+    "If this machine is offline, fetch \(url) elsewhere and save it as \(destination)"
+}

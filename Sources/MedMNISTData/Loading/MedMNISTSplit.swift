@@ -1,0 +1,43 @@
+import Foundation
+import MedTensor
+
+/// One split of one set, loaded: UInt8 images and integer labels, validated.
+///
+/// The images stay UInt8 — in heap memory, or memory-mapped from the decoded cache — and are converted to
+/// Float32 batch by batch by an ``ImageTransform`` (or a ``BatchLoader``).
+public struct MedMNISTSplit: Sendable {
+    /// The catalog flag, or the file's name without `.npz` for custom data.
+    public let flag: String
+    /// Edge length in pixels (the images' height).
+    public let size: Int
+    public let split: Split
+    public let task: MedMNISTTask
+    /// The catalog entry the split was validated against; nil for custom data.
+    public let info: DatasetInfo?
+    /// `(N, H, W)`, `(N, H, W, 3)` or `(N, D, H, W)`.
+    public let images: ImageArray
+    /// `(N, L)`: L = 1 except for multi-label sets.
+    public let labels: IndexTensor
+    /// Number of classes (or labels, for multi-label tasks).
+    public let classCount: Int
+    /// The `.npz` file it came from.
+    public let file: URL
+
+    /// Number of samples.
+    public var count: Int { images.count }
+    /// True when the images are read from the memory-mapped cache rather than heap memory.
+    public var isMemoryMapped: Bool { images.storage.mappedFile != nil }
+}
+
+/// Whether loading uses the decoded on-disk cache (`{root}/.cache`).
+public enum CacheMode: String, Sendable, CaseIterable {
+    /// Decode the npz into heap memory; never touch the cache.
+    case off
+    /// Map a valid existing cache; otherwise decode into heap memory without writing one — unless the images
+    /// would take more than half the physical memory, in which case the cache is built (as ``readWrite``).
+    /// The default.
+    case automatic
+    /// Map a valid existing cache; otherwise decode straight into a new cache file and map that. Needed for
+    /// splits larger than RAM; later opens take milliseconds.
+    case readWrite
+}

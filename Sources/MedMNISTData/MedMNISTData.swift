@@ -1,1 +1,0 @@
-// MedMNISTData: filled by its own issue.

@@ -1,1 +1,0 @@
-// MedModels: filled by its own issue.

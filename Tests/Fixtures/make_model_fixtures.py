@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Regenerates the MedModels parity fixtures from timm 1.0.31 / torchvision 0.29.
+
+Usage:
+  python3 Tests/Fixtures/make_model_fixtures.py            reduced variants -> Tests/Fixtures/models/ (committed, ~3.8 MB)
+  python3 Tests/Fixtures/make_model_fixtures.py --full     full-size models -> Tests/Fixtures/models-full/ (not committed,
+                                                            ~1.2 GB: VGG16 and AlexNet dominate); the Swift tests use
+                                                            them when present and skip otherwise
+  python3 Tests/Fixtures/make_model_fixtures.py --full --only resnet18,efficientnet_b0     a subset
+  python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
+  python3 Tests/Fixtures/make_model_fixtures.py --verify   loads models-full/swift_resnet18.safetensors (written by the
+                                                            Swift test `savedResNet18LoadsBack`) into timm's
+                                                            resnet18 and compares its logits with the Swift ones
+
+Weights are random (fixed seeds), not pretrained: every BatchNorm gets random affine parameters and running
+statistics calibrated on random 224-pixel batches in training mode (so evaluation-mode BN is not the identity), then:
+
+  <name>.safetensors        param.<key> (the state dict), logits.<res> and features.<res> (pre-logit features)
+                            in eval mode for each input resolution the architecture accepts, computed by
+                            PyTorch in float64 (PyTorch float32's own errors against them in the metadata)
+  inputs.safetensors        input.<res>, N(0, 1) images shared by all models: 28, 64, 224, 72x56 (H x W)
+  train_<name>.safetensors  one training step on a batch of 4 at 64 px (dropout and drop-path 0): param.<key>
+                            before it, input, labels (int64), logits, loss (cross-entropy, mean), grad.<key>
+                            for every parameter, after.<key> for BatchNorm buffers after the step; computed
+                            by PyTorch in float64 (see write_train), PyTorch float32's errors in the metadata
+
+Reduced variants use timm's/torchvision's own classes with smaller configurations (the Swift tests build
+the same configurations):
+  resnet18_reduced          timm ResNet(BasicBlock, layers=(1,1,1,1), channels=(8,16,24,32))
+  resnet50_reduced          timm ResNet(Bottleneck, layers=(1,1,1,1), channels=(4,8,12,16))
+  vgg16_reduced             timm VGG(cfg=[8,8,M,16,16,M,16,16,16,M,24,24,24,M,24,24,24,M]) with pre_logits
+                            ConvMlp(24, 32, 7) and head ClassifierHead(32, 9)
+  alexnet_reduced           torchvision AlexNet with conv widths (8,16,24,16,16) and hidden width 32
+  densenet121_reduced       timm DenseNet(growth_rate=8, block_config=(2,3,4,2), bn_size=2)
+  efficientnet_b0_reduced   timm _gen_efficientnet(channel_multiplier=0.125, depth_multiplier=0.5)
+  efficientnet_b4_reduced   timm _gen_efficientnet(channel_multiplier=0.125, depth_multiplier=0.9)
+All with 9 classes.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import timm
+import torchvision
+from safetensors.torch import load_file, save_file
+from timm.layers import ClassifierHead
+from timm.models.densenet import DenseNet
+from timm.models.efficientnet import _gen_efficientnet
+from timm.models.resnet import BasicBlock, Bottleneck, ResNet
+from timm.models.vgg import VGG, ConvMlp
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NUM_CLASSES = 9
+torch.set_num_threads(2)
+
+# Smallest input side each architecture accepts: AlexNet 63, VGG 32, DenseNet 29, ResNet/EfficientNet 1.
+MIN_SIZE = {"alexnet": 63, "vgg16": 32, "densenet121": 29}
+
+
+def family(name):
+    return name.replace("_reduced", "")
+
+
+def accepts(name, h, w):
+    return min(h, w) >= MIN_SIZE.get(family(name), 1)
+
+
+# ---------------------------------------------------------------- models
+
+def reduced_model(name):
+    if name == "resnet18_reduced":
+        return ResNet(BasicBlock, (1, 1, 1, 1), channels=(8, 16, 24, 32), num_classes=NUM_CLASSES)
+    if name == "resnet50_reduced":
+        return ResNet(Bottleneck, (1, 1, 1, 1), channels=(4, 8, 12, 16), num_classes=NUM_CLASSES)
+    if name == "vgg16_reduced":
+        cfg = [8, 8, "M", 16, 16, "M", 16, 16, 16, "M", 24, 24, 24, "M", 24, 24, 24, "M"]
+        model = VGG(cfg, num_classes=NUM_CLASSES)
+        model.pre_logits = ConvMlp(24, 32, 7)
+        model.head = ClassifierHead(32, NUM_CLASSES)
+        model.head_hidden_size = 32
+        model._initialize_weights()
+        return model
+    if name == "alexnet_reduced":
+        model = torchvision.models.AlexNet(num_classes=NUM_CLASSES)
+        w = (8, 16, 24, 16, 16)
+        model.features[0] = nn.Conv2d(3, w[0], kernel_size=11, stride=4, padding=2)
+        model.features[3] = nn.Conv2d(w[0], w[1], kernel_size=5, padding=2)
+        model.features[6] = nn.Conv2d(w[1], w[2], kernel_size=3, padding=1)
+        model.features[8] = nn.Conv2d(w[2], w[3], kernel_size=3, padding=1)
+        model.features[10] = nn.Conv2d(w[3], w[4], kernel_size=3, padding=1)
+        model.classifier[1] = nn.Linear(w[4] * 36, 32)
+        model.classifier[4] = nn.Linear(32, 32)
+        model.classifier[6] = nn.Linear(32, NUM_CLASSES)
+        return model
+    if name == "densenet121_reduced":
+        return DenseNet(growth_rate=8, block_config=(2, 3, 4, 2), bn_size=2, num_classes=NUM_CLASSES)
+    if name == "efficientnet_b0_reduced":
+        return _gen_efficientnet("efficientnet_b0", channel_multiplier=0.125, depth_multiplier=0.5, num_classes=NUM_CLASSES)
+    if name == "efficientnet_b4_reduced":
+        return _gen_efficientnet("efficientnet_b4", channel_multiplier=0.125, depth_multiplier=0.9, num_classes=NUM_CLASSES)
+    raise ValueError(name)
+
+
+def full_model(name):
+    if name == "alexnet":
+        return torchvision.models.alexnet(num_classes=NUM_CLASSES)
+    return timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES)
+
+
+def make_model(name, seed):
+    torch.manual_seed(seed)
+    model = reduced_model(name) if name.endswith("_reduced") else full_model(name)
+    randomize_batchnorm(model, seed)
+    return model
+
+
+def randomize_batchnorm(model, seed):
+    """Random BN affine parameters, then running statistics averaged over random batches in training mode."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for m in norms:
+            m.weight.copy_(torch.rand(m.weight.shape, generator=generator) + 0.5)
+            m.bias.copy_((torch.rand(m.bias.shape, generator=generator) - 0.5) * 0.5)
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+        model.train()
+        # Statistics from 224-pixel batches. (Statistics from small images, or a cumulative mix with them,
+        # make deep random networks blow up at 224 px, where float32 rounding then decides the logits:
+        # EfficientNet-B4 reached 1e4-1e7 with PyTorch's own float32 off by 5e-4 or more. Statistics from 224 px
+        # keep every evaluated size, 28 to 224, well conditioned.)
+        for batch, size in ((2, 224), (2, 224)):
+            model(torch.randn(batch, 3, size, size, generator=generator))
+        for m in norms:
+            m.momentum = 0.1
+    model.eval()
+
+
+def pre_logits(name, model, x):
+    if family(name) == "alexnet":
+        h = torch.flatten(model.avgpool(model.features(x)), 1)
+        return model.classifier[:6](h)
+    return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
+def state_tensors(model, prefix="param."):
+    return {prefix + k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+
+
+# ---------------------------------------------------------------- writers
+
+def make_inputs(seed, sizes):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = {}
+    for key, (n, h, w) in sizes.items():
+        inputs[f"input.{key}"] = torch.randn(n, 3, h, w, generator=generator)
+    return inputs
+
+
+def write_eval(name, seed, inputs, directory):
+    """Logits and pre-logit features in eval mode, computed by PyTorch in float64 (stored as float32) so the
+    reference is exact to float32 precision; PyTorch's own float32 errors against it go into the metadata."""
+    model = make_model(name, seed)
+    tensors = state_tensors(model)
+    model.eval()
+    model64 = make_model(name, seed).double().eval()
+    metadata = {"reference": "float64"}
+    with torch.no_grad():
+        for key, x in inputs.items():
+            res = key.split(".", 1)[1]
+            if not accepts(name, x.shape[2], x.shape[3]):
+                continue
+            logits, features = model64(x.double()), pre_logits(name, model64, x.double())
+            logits32, features32 = model(x), pre_logits(name, model, x)
+            tensors[f"logits.{res}"] = logits.float().contiguous()
+            tensors[f"features.{res}"] = features.float().contiguous()
+            for what, a, b in (("logits", logits32, logits), ("features", features32, features)):
+                metadata[f"torch_float32_{what}_error.{res}"] = "%.3e" % ((a.double() - b).abs().max() / b.abs().max()).item()
+    save_file(tensors, os.path.join(directory, f"{name}.safetensors"), metadata=metadata)
+    print(f"  {name}: {sum(v.numel() for k, v in tensors.items() if k.startswith('param.'))} values; PyTorch float32 "
+          "vs float64 (logits, features): " + ", ".join(
+              f"{k.split('.', 1)[1]} {metadata['torch_float32_logits_error.' + k.split('.', 1)[1]]} "
+              f"{metadata['torch_float32_features_error.' + k.split('.', 1)[1]]}" for k in tensors if k.startswith("logits.")))
+
+
+def train_step(name, seed, batch, size, dtype):
+    model = make_model(name, seed)
+    initial = state_tensors(model)
+    model = model.to(dtype)
+    generator = torch.Generator().manual_seed(seed + 7)
+    x = torch.randn(batch, 3, size, size, generator=generator)
+    labels = torch.randint(0, NUM_CLASSES, (batch,), generator=generator)
+    model.train()
+    logits = model(x.to(dtype))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    grads = {k: p.grad.detach() for k, p in model.named_parameters()}
+    buffers = {k: v.detach().clone() for k, v in model.state_dict().items() if "running_" in k or "num_batches" in k}
+    return initial, x, labels, logits.detach(), loss.detach(), grads, buffers
+
+
+def write_train(name, seed, batch, size, directory):
+    """One training-mode forward/backward with dropout and drop-path 0 (timm's defaults).
+
+    The reference is computed by PyTorch in float64 (stored as float32) so that it is exact to float32
+    precision; PyTorch's own float32 run is compared with it too, and its worst gradient error is stored in
+    the metadata. Gradients that are zero in exact arithmetic (BatchNorm biases whose per-channel constant the
+    next training-mode BatchNorm removes) are float64 rounding noise (~1e-15) in the reference."""
+    initial, x, labels, logits, loss, grads, buffers = train_step(name, seed, batch, size, torch.float64)
+    _, _, _, logits32, loss32, grads32, _ = train_step(name, seed, batch, size, torch.float32)
+    scale = max(g.abs().max().item() for g in grads.values())
+    worst = max(((g32.double() - grads[k]).abs().max().item() / grads[k].abs().max().item(), k)
+                for k, g32 in grads32.items() if grads[k].abs().max().item() > 1e-7 * scale)
+    tensors = dict(initial)
+    tensors.update({"input": x, "labels": labels.to(torch.int64), "logits": logits.float().contiguous(),
+                    "loss": loss.float().reshape(())})
+    tensors.update({f"grad.{k}": g.float().contiguous() for k, g in grads.items()})
+    tensors.update({f"after.{k}": (v.float() if v.is_floating_point() else v).contiguous() for k, v in buffers.items()})
+    loss_error = abs(loss32.item() - loss.item()) / abs(loss.item())
+    logits_error = ((logits32.double() - logits).abs().max() / logits.abs().max()).item()
+    metadata = {"reference": "float64", "torch_float32_loss_error": f"{loss_error:.3e}",
+                "torch_float32_logits_error": f"{logits_error:.3e}",
+                "torch_float32_worst_gradient_error": f"{worst[0]:.3e}", "torch_float32_worst_gradient": worst[1]}
+    save_file(tensors, os.path.join(directory, f"train_{name}.safetensors"), metadata=metadata)
+    print(f"  train_{name}: batch {batch} at {size}px, loss {loss.item():.5f}; PyTorch float32 vs float64: "
+          f"loss {loss_error:.2e}, logits {logits_error:.2e}, worst gradient {worst[0]:.2e} ({worst[1]})")
+
+
+REDUCED = ["resnet18_reduced", "resnet50_reduced", "vgg16_reduced", "alexnet_reduced", "densenet121_reduced",
+           "efficientnet_b0_reduced", "efficientnet_b4_reduced"]
+FULL = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"]
+SEEDS = {name: 1000 + i for i, name in enumerate(FULL)}
+
+
+def seed_of(name):
+    return SEEDS[family(name)] + (0 if name.endswith("_reduced") else 100)
+
+
+def reduced(directory):
+    os.makedirs(directory, exist_ok=True)
+    inputs = make_inputs(7, {"28": (2, 28, 28), "64": (2, 64, 64), "224": (1, 224, 224), "72x56": (1, 72, 56)})
+    save_file(inputs, os.path.join(directory, "inputs.safetensors"))
+    for name in REDUCED:
+        write_eval(name, seed_of(name), inputs, directory)
+    write_train("resnet18_reduced", seed_of("resnet18_reduced"), 4, 64, directory)
+    write_train("efficientnet_b0_reduced", seed_of("efficientnet_b0_reduced"), 4, 64, directory)
+
+
+def full(directory, only, train_only=False):
+    os.makedirs(directory, exist_ok=True)
+    inputs = make_inputs(11, {"28": (2, 28, 28), "64": (2, 64, 64), "224": (1, 224, 224)})
+    save_file(inputs, os.path.join(directory, "inputs.safetensors"))
+    for name in FULL:
+        if (only and name not in only) or train_only:
+            continue
+        write_eval(name, seed_of(name), inputs, directory)
+    for name in ("resnet18", "efficientnet_b0"):
+        if not only or name in only:
+            write_train(name, seed_of(name), 4, 64, directory)
+
+
+def verify(directory):
+    path = os.path.join(directory, "swift_resnet18.safetensors")
+    tensors = load_file(path)
+    model = timm.create_model("resnet18", pretrained=False, num_classes=NUM_CLASSES)
+    state = {k[len("param."):]: v for k, v in tensors.items() if k.startswith("param.")}
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    with torch.no_grad():
+        logits = model(tensors["input"])
+    reference = tensors["swift_logits"]
+    error = (logits - reference).abs().max() / reference.abs().max()
+    print(f"timm resnet18 with the Swift checkpoint: relative error of logits {error.item():.3e}")
+    sys.exit(0 if error <= 1e-4 else 1)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--full", action="store_true", help="write full-size fixtures into models-full/")
+    parser.add_argument("--only", default="", help="comma-separated full-size model names")
+    parser.add_argument("--train-only", action="store_true", help="with --full: only the training fixtures")
+    parser.add_argument("--verify", action="store_true", help="check the Swift-written ResNet-18 in timm")
+    args = parser.parse_args()
+    if args.verify:
+        verify(os.path.join(HERE, "models-full"))
+    elif args.full:
+        full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s], args.train_only)
+    else:
+        reduced(os.path.join(HERE, "models"))

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import MedMNISTData
+
+@Suite(.serialized) struct DownloadTests {
+    let npz: [UInt8]
+    let md5: String
+
+    init() throws {
+        npz = try [UInt8](Data(contentsOf: Fixtures.url("npz/breastmnist.npz")))
+        md5 = (try Fixtures.json("npz/meta.json")["breastmnist"] as! [String: Any])["md5"] as! String
+    }
+
+    func file(_ md5: String? = nil) -> DatasetFile {
+        DatasetFile(flag: "breastmnist", size: 28, fileName: "breastmnist.npz",
+                    url: URL(string: "https://zenodo.org/records/10519652/files/breastmnist.npz?download=1")!, md5: md5 ?? self.md5)
+    }
+
+    func downloader(_ server: TestHTTPServer, _ prefix: String, attempts: Int = 2) -> Downloader {
+        Downloader(mirror: server.baseURL.appendingPathComponent(prefix), attempts: attempts, retryDelay: 0.05, timeout: 10,
+                   showProgress: false)
+    }
+
+    @Test func downloadsVerifiesAndRenames() throws {
+        let server = try TestHTTPServer(routes: ["/ok/breastmnist.npz": .file(npz)])
+        defer { server.stop() }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let root = DatasetRoot(folder.appendingPathComponent("nested/root"))
+        let url = try downloader(server, "ok").download(file(), into: root)
+        #expect(url == root.url(for: file()))
+        #expect(try [UInt8](Data(contentsOf: url)) == npz)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.url.path) == ["breastmnist.npz"])
+        try root.verify(file())
+        // A second call finds the file with the right MD5 and does not fetch again.
+        try downloader(server, "ok").download(file(), into: root)
+        #expect(server.hits("/ok/breastmnist.npz") == 1)
+    }
+
+    @Test func wrongMD5IsRejectedAndLeavesNothing() throws {
+        var other = npz
+        other[other.count / 2] ^= 0xFF
+        let server = try TestHTTPServer(routes: ["/bad/breastmnist.npz": .file(other)])
+        defer { server.stop() }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let root = DatasetRoot(folder)
+        do {
+            try downloader(server, "bad").download(file(), into: root)
+            Issue.record("expected an MD5 error")
+        } catch let error as DownloadError {
+            guard case .md5Mismatch(let url, let expected, _, let destination) = error else { Issue.record("\(error)"); return }
+            #expect(url.hasSuffix("/bad/breastmnist.npz") && expected == md5 && destination == root.url(for: file()).path)
+        }
+        #expect(server.hits("/bad/breastmnist.npz") == 2)  // retried once
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func notFoundFailsAtOnceNamingTheURL() throws {
+        let server = try TestHTTPServer(routes: [:])
+        defer { server.stop() }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try downloader(server, "missing", attempts: 3).download(file(), into: DatasetRoot(folder))
+            Issue.record("expected a 404")
+        } catch let error as DownloadError {
+            guard case .httpStatus(_, 404, _) = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("/missing/breastmnist.npz") && error.description.contains(folder.path))
+        }
+        #expect(server.hits("/missing/breastmnist.npz") == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func droppedConnectionIsRetriedThenReported() throws {
+        let server = try TestHTTPServer(routes: ["/drop/breastmnist.npz": .drop(npz), "/flaky/breastmnist.npz": .flaky(npz, failures: 1)])
+        defer { server.stop() }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let root = DatasetRoot(folder)
+        #expect(throws: DownloadError.self) { try downloader(server, "drop").download(file(), into: root) }
+        #expect(server.hits("/drop/breastmnist.npz") == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        // A connection that drops once succeeds on the retry.
+        try downloader(server, "flaky").download(file(), into: root)
+        #expect(server.hits("/flaky/breastmnist.npz") == 2)
+        try root.verify(file())
+    }
+
+    @Test func offlineSaysWhichURLAndWhereToPutTheFile() throws {
+        // A port with nothing listening: connection refused.
+        let server = try TestHTTPServer(routes: [:])
+        let port = server.port
+        server.stop()
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let downloader = Downloader(mirror: URL(string: "http://127.0.0.1:\(port)")!, attempts: 2, retryDelay: 0.01,
+                                    timeout: 5, showProgress: false)
+        do {
+            try downloader.download(file(), into: DatasetRoot(folder))
+            Issue.record("expected a transport error")
+        } catch let error as DownloadError {
+            let text = error.description
+            #expect(text.contains("http://127.0.0.1:\(port)/breastmnist.npz"))
+            #expect(text.contains(folder.appendingPathComponent("breastmnist.npz").path))
+            #expect(text.contains("2 attempts"))
+        }
+    }
+
+    @Test func mirrorComesFromTheEnvironmentOrTheCatalog() throws {
+        let catalog = try MedMNISTCatalog.info("pathmnist").file(size: 64)
+        #expect(Downloader(mirror: nil).sourceURL(for: catalog) == (ProcessInfo.processInfo.environment["MEDMNIST_MIRROR"] == nil
+            ? catalog.url : Downloader().sourceURL(for: catalog)))
+        #expect(Downloader(mirror: URL(string: "http://mirror.example/medmnist")!).sourceURL(for: catalog).absoluteString
+                == "http://mirror.example/medmnist/pathmnist_64.npz")
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import MedLayers
+import MedTensor
+import Testing
+@testable import MedModels
+
+/// Every model's state dict — keys, dtypes, shapes and order — equals timm 1.0.31's / torchvision 0.29's with
+/// 9 classes (Tests/Fixtures/state-dict-keys/, copied from the shared reference lists).
+@Suite(.serialized) struct GoldenKeyTests {
+    @Test(arguments: ["alexnet", "vgg16", "resnet18", "resnet50", "densenet121", "efficientnet_b0", "efficientnet_b4"])
+    func stateDictMatchesTimm(_ name: String) throws {
+        let golden = try goldenKeys(name)
+        let model = try ModelRegistry.create(name, numClasses: 9, initialization: .layerDefaults)
+        let ours = stateDictLines(model)
+        #expect(ours.count == golden.count, "\(name): \(ours.count) entries, timm has \(golden.count)")
+        let missing = Set(golden).subtracting(ours), extra = Set(ours).subtracting(golden)
+        #expect(missing.isEmpty, "\(name): missing \(missing.sorted().prefix(10))")
+        #expect(extra.isEmpty, "\(name): unexpected \(extra.sorted().prefix(10))")
+        if missing.isEmpty && extra.isEmpty {
+            let firstDifference = zip(ours, golden).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(firstDifference == nil, "\(name): order differs at entry \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
+        }
+        // The header's value count (timm counts buffers too).
+        let header = try String(contentsOf: ModelFixtures.fixturesDirectory.appendingPathComponent("state-dict-keys/\(name).txt"), encoding: .utf8)
+            .split(separator: "\n")[0]
+        let values = model.stateDict().reduce(0) { $0 + $1.array.count }
+        #expect(header.contains(" \(values) values"), "\(name): \(values) values; header: \(header)")
+    }
+
+    /// Without a classifier (timm's num_classes=0), the head's keys are absent and the rest is unchanged.
+    @Test(arguments: ["alexnet", "resnet18", "densenet121", "efficientnet_b0"])
+    func headlessModelDropsOnlyTheClassifier(_ name: String) throws {
+        let model = try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
+        let prefix = model.classifierKeyPrefix + "."
+        let expected = try goldenKeys(name).filter { !$0.hasPrefix(prefix) }
+        #expect(stateDictLines(model) == expected)
+        #expect(model.classifier == nil)
+        #expect(model.numClasses == 0)
+    }
+}

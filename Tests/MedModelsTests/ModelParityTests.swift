@@ -1,0 +1,87 @@
+import Foundation
+import MedLayers
+import MedTensor
+import Testing
+@testable import MedModels
+
+/// Evaluation-mode parity with timm/torchvision: logits and pre-logit features within 1e-4 relative error
+/// (max |ours − reference| / max |reference|) at every resolution the fixture has. The references are
+/// PyTorch's in float64, so they measure our float32 error alone. Reduced variants run
+/// always (committed fixtures); full-size models when `Tests/Fixtures/models-full/` exists.
+@Suite(.serialized) struct ModelParityTests {
+    static let tolerance = 1e-4
+
+    @Test(arguments: ModelFixtures.reducedModels)
+    func reducedVariantMatchesTimm(_ name: String) throws {
+        let results = try evalParity(name, full: false)
+        #expect(!results.isEmpty)
+        for result in results {
+            print("parity \(name) @\(result.resolution): logits \(result.logits), features \(result.features) (PyTorch float32: \(result.torch))")
+            #expect(result.logits <= Self.tolerance, "\(name) @\(result.resolution) logits: \(result.logits)")
+            #expect(result.features <= Self.tolerance, "\(name) @\(result.resolution) features: \(result.features)")
+        }
+    }
+
+    @Test(.enabled(if: ModelFixtures.fullAvailable, Comment(rawValue: ModelFixtures.regenerateHint)),
+          arguments: ModelFixtures.fullModels)
+    func fullSizeModelMatchesTimm(_ name: String) throws {
+        guard ModelFixtures.exists(name, full: true) else {
+            print("parity \(name): no full-size fixture (regenerate with --full --only \(name))")
+            return
+        }
+        let results = try evalParity(name, full: true)
+        #expect(results.contains { $0.resolution == "224" }, "\(name): the full fixture has no 224 case")
+        for result in results {
+            print("parity \(name) (full) @\(result.resolution): logits \(result.logits), features \(result.features) (PyTorch float32: \(result.torch))")
+            #expect(result.logits <= Self.tolerance, "\(name) @\(result.resolution) logits: \(result.logits)")
+            #expect(result.features <= Self.tolerance, "\(name) @\(result.resolution) features: \(result.features)")
+        }
+    }
+
+    /// `model(x)` and `preLogits(x)` are the head over the trunk, as the parity checks assume.
+    @Test func callAndPreLogitsComposeTrunkAndHead() throws {
+        let model = try ModelFixtures.model("resnet18_reduced")
+        model.eval()
+        let input = try ModelFixtures.read("inputs", full: false).tensor("input.64")
+        withoutGrad {
+            let trunk = model.forwardFeatures(input)
+            #expect(relativeError(model(input), model.forwardHead(trunk, preLogits: false)) == 0)
+            #expect(relativeError(model.preLogits(input), model.forwardHead(trunk, preLogits: true)) == 0)
+            #expect(model.preLogits(input).shape == [2, model.numFeatures])
+        }
+    }
+}
+
+/// Training-mode parity (dropout and drop-path 0): one forward, cross-entropy and backward against PyTorch
+/// (in float64, so the reference is exact to float32 precision; batch 4 at 64 px); loss, logits, every
+/// parameter gradient and the updated BatchNorm statistics within 1e-4 relative error.
+@Suite(.serialized) struct TrainingParityTests {
+    static let tolerance = 1e-4
+
+    static func check(_ name: String, full: Bool) throws {
+        let (errors, metadata) = try trainingParity(name, full: full)
+        let gradients = errors.filter { $0.key.hasPrefix("grad.") }, zeros = errors.filter { $0.key.hasPrefix("zero.") }
+        let worst = gradients.max { $0.value < $1.value }!
+        print("training \(name)\(full ? " (full)" : ""): loss \(errors["loss"]!), logits \(errors["logits"]!), " +
+              "\(gradients.count) gradients, worst \(worst.key) \(worst.value); \(zeros.count) exactly-zero gradients, " +
+              "worst \(zeros.values.max() ?? 0) of the largest gradient; worst BN buffer " +
+              "\(errors.filter { $0.key.hasPrefix("after.") }.values.max() ?? 0). PyTorch float32 against the same " +
+              "float64 reference: loss \(metadata["torch_float32_loss_error"] ?? "?"), logits " +
+              "\(metadata["torch_float32_logits_error"] ?? "?"), worst gradient \(metadata["torch_float32_worst_gradient_error"] ?? "?")")
+        for (key, error) in errors.sorted(by: { $0.key < $1.key }) {
+            #expect(error <= tolerance, "\(name) \(key): relative error \(error)")
+        }
+    }
+
+    @Test(arguments: ["resnet18_reduced", "efficientnet_b0_reduced"])
+    func reducedTrainingStepMatchesPyTorch(_ name: String) throws {
+        try Self.check(name, full: false)
+    }
+
+    @Test(.enabled(if: ModelFixtures.fullAvailable, Comment(rawValue: ModelFixtures.regenerateHint)),
+          arguments: ["resnet18", "efficientnet_b0"])
+    func fullTrainingStepMatchesPyTorch(_ name: String) throws {
+        guard ModelFixtures.exists("train_\(name)", full: true) else { return }
+        try Self.check(name, full: true)
+    }
+}
