@@ -6,7 +6,7 @@ let version = "0.1.0"
 
 let subcommands: [any Subcommand.Type] = [
     SystemCommand.self, InfoCommand.self, DownloadCommand.self, EvaluateCommand.self, MontageCommand.self, VerifyCommand.self,
-    InspectCommand.self,
+    PredictCommand.self, InspectCommand.self,
 ]
 
 @MainActor func topLevelHelp() -> String {
