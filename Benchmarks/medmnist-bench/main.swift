@@ -8,6 +8,7 @@ USAGE: medmnist-bench <group> [--json] [--case SUBSTRING] [--repetitions N] [--q
 GROUPS:
   gemm    Matrix multiply, GFLOP/s (square 256–2048 and convolution/attention shapes; 1 thread and all cores).
   conv    conv2d forward and backward, images/s (3×3, 1×1, depthwise, strided, the 7×7 stem).
+  models  Each encoder's inference and training step, images/s (cases named MODEL-RES-infer|train).
 
 OPTIONS:
   --json            One JSON object per line: {"case": …, "value": …, "unit": …}.
@@ -48,5 +49,6 @@ while index < arguments.count {
 switch group {
 case "gemm": GEMMBenchmark.run(options)
 case "conv": ConvBenchmark.run(options)
+case "models": ModelsBenchmark.run(options)
 default: fail("unknown group '\(group)'")
 }

@@ -1,0 +1,59 @@
+import Foundation
+import MedLayers
+import MedModels
+import MedTensor
+
+/// `medmnist-bench models`: images/s of each encoder's inference and training step (forward + cross-entropy
+/// + backward + SGD with momentum 0.9), 9 classes, with the batch sizes of PERFORMANCE.md's PyTorch table
+/// (64 for 28/64-pixel rows it does not list). `Benchmarks/peer/models_peer.py` runs the same cases in PyTorch.
+enum ModelsBenchmark {
+    struct Case { let model: String; let size: Int; let batch: Int; let train: Bool }
+
+    static let cases: [Case] = [
+        Case(model: "resnet18", size: 28, batch: 128, train: true),
+        Case(model: "resnet18", size: 28, batch: 256, train: false),
+        Case(model: "resnet18", size: 64, batch: 64, train: true),
+        Case(model: "resnet18", size: 224, batch: 16, train: false),
+        Case(model: "resnet18", size: 224, batch: 16, train: true),
+        Case(model: "alexnet", size: 224, batch: 32, train: false),
+        Case(model: "vgg16", size: 224, batch: 8, train: false),
+        Case(model: "densenet121", size: 224, batch: 8, train: false),
+        Case(model: "efficientnet_b4", size: 224, batch: 8, train: false),
+        Case(model: "densenet121", size: 64, batch: 64, train: true),
+        Case(model: "efficientnet_b0", size: 64, batch: 64, train: true),
+        Case(model: "efficientnet_b0", size: 28, batch: 64, train: false),
+    ]
+
+    static func name(_ c: Case) -> String { "\(c.model)-\(c.size)-\(c.train ? "train" : "infer")" }
+
+    static func run(_ options: BenchmarkOptions) {
+        let selected = options.quick
+            ? [Case(model: "resnet18", size: 28, batch: 2, train: true), Case(model: "resnet18", size: 28, batch: 2, train: false)]
+            : cases
+        var results: [BenchmarkResult] = []
+        for c in selected where options.includes(name(c)) {
+            let model = try! RandomState.withSeed(1) { try ModelRegistry.create(c.model, numClasses: 9, initialization: .layerDefaults) }
+            var generator = RandomGenerator(seed: 2)
+            let images = Tensor.normal([c.batch, 3, c.size, c.size], generator: &generator)
+            let labels = IndexTensor((0..<c.batch).map { $0 % 9 })
+            let seconds: Double
+            if c.train {
+                model.train()
+                let optimizer = SGD(model.trainableParameters, learningRate: 0.01, momentum: 0.9)
+                seconds = medianSeconds(repetitions: max(3, options.quick ? 1 : options.repetitions / 2)) {
+                    optimizer.zeroGrad()
+                    crossEntropy(logits: model(images), labels: labels).backward()
+                    optimizer.step()
+                }
+            } else {
+                model.eval()
+                seconds = medianSeconds(repetitions: max(3, options.quick ? 1 : options.repetitions / 2)) {
+                    _ = withoutGrad { model(images) }
+                }
+            }
+            results.append(BenchmarkResult(name: name(c), value: Double(c.batch) / seconds, unit: "images/s"))
+        }
+        report(results, options: options,
+               title: "models, 9 classes, \(Parallel.threadCount) threads (kernel path \(KernelPath.active)); train = fwd + CE + bwd + SGD(0.9)")
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `medmnist-bench models`: the same cases (timm / torchvision models, 9 classes, random inputs,
+2 threads; train = forward + cross-entropy + backward + SGD momentum 0.9; median of 3 after a warm-up) and the
+ratio table.
+
+Usage:
+  swift build -c release --product medmnist-bench
+  python3 Benchmarks/peer/models_peer.py [--bench .build/release/medmnist-bench] [--case SUBSTRING]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+
+import timm
+import torch
+import torchvision
+
+CASES = [  # as ModelsBenchmark.swift: model, size, batch, train
+    ("resnet18", 28, 128, True), ("resnet18", 28, 256, False), ("resnet18", 64, 64, True),
+    ("resnet18", 224, 16, False), ("resnet18", 224, 16, True), ("alexnet", 224, 32, False),
+    ("vgg16", 224, 8, False), ("densenet121", 224, 8, False), ("efficientnet_b4", 224, 8, False),
+    ("densenet121", 64, 64, True), ("efficientnet_b0", 64, 64, True), ("efficientnet_b0", 28, 64, False),
+]
+
+
+def create(name):
+    if name == "alexnet":
+        model = torchvision.models.alexnet()
+        model.classifier[6] = torch.nn.Linear(4096, 9)
+        return model
+    return timm.create_model(name, num_classes=9)
+
+
+def measure(name, size, batch, train):
+    model = create(name)
+    x = torch.randn(batch, 3, size, size)
+    y = torch.arange(batch) % 9
+    if train:
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step():
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    else:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                model(x)
+    step()
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return batch / statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bench", default=".build/release/medmnist-bench")
+    parser.add_argument("--case", default="")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    command = [args.bench, "models", "--json"] + (["--case", args.case] if args.case else [])
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env={**os.environ, "MEDTENSOR_NUM_THREADS": "2"}).stdout
+    ours = {row["case"]: row["value"] for row in map(json.loads, output.splitlines())}
+    print(f"models images/s, 2 threads, torch {torch.__version__}, timm {timm.__version__}")
+    print(f"{'case':30} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}")
+    for name, size, batch, train in CASES:
+        case = f"{name}-{size}-{'train' if train else 'infer'}"
+        if case not in ours:
+            continue
+        peer = measure(name, size, batch, train)
+        print(f"{case:30} {ours[case]:15.2f} {peer:10.2f} {ours[case] / peer:6.2f}×")
+
+
+if __name__ == "__main__":
+    main()
