@@ -18,8 +18,9 @@ enum PredictCommand: Subcommand {
     OPTIONS:
       --model NAME        timm name, e.g. resnet18, efficientnet_b0, vgg16, densenet121, alexnet (a tag such
                           as resnet18.a1_in1k is accepted).
-      --weights FILE      A safetensors checkpoint with the model's timm/torchvision keys. Without it, the model
-                          is randomly initialised from --seed.
+      --weights FILE      A checkpoint with the model's timm/torchvision keys: safetensors, or a PyTorch
+                          state dict (.pth/.bin, zip or legacy format). Without it, the model is randomly
+                          initialised from --seed.
       --num-classes N     Classifier size; default: the checkpoint's head, else 1000. 0 means no head.
       --features          Write pre-logit features instead of logits (works with a headless checkpoint).
       --batch-size B      Images per forward pass (default 32).
@@ -37,7 +38,8 @@ enum PredictCommand: Subcommand {
         guard batchSize > 0 else { throw UsageError("--batch-size must be positive") }
         let seed = try options.integer("seed", default: 0)
 
-        let checkpoint = try options.value("weights").map { try SafeTensorsFile.read(contentsOf: URL(fileURLWithPath: $0)) }
+        // safetensors, or a PyTorch .pth/.bin state dict (read by a restricted unpickler), chosen by content.
+        let checkpoint = try options.value("weights").map { try CheckpointFile.read(contentsOf: URL(fileURLWithPath: $0)) }
         let numClasses: Int
         if let text = options.value("num-classes") {
             guard let value = Int(text), value >= 0 else { throw UsageError("--num-classes must be a non-negative integer") }
@@ -51,7 +53,7 @@ enum PredictCommand: Subcommand {
         }
         if let checkpoint {
             do {
-                try model.loadStateDict(checkpoint.entries.map { ($0.name, $0.array) })
+                try model.loadStateDict(checkpoint)
             } catch var mismatch as StateDictMismatch {
                 mismatch.source = options.value("weights")
                 throw mismatch
@@ -77,9 +79,11 @@ enum PredictCommand: Subcommand {
     }
 
     /// Output size of the checkpoint's classifier: the first dimension of its last 2-D weight named like a head.
-    private static func headSize(_ file: SafeTensorsFile) -> Int {
+    private static func headSize(_ entries: [(key: String, array: TypedArray)]) -> Int {
         let heads = ["fc.weight", "head.fc.weight", "classifier.weight", "classifier.6.weight", "head.weight"]
-        for key in heads { if let array = file[key], array.shape.count == 2 { return array.shape[0] } }
+        for key in heads {
+            if let array = entries.first(where: { $0.key == key })?.array, array.shape.count == 2 { return array.shape[0] }
+        }
         return 0
     }
 }
