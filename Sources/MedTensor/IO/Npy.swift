@@ -18,33 +18,8 @@ public enum Npy {
 
     /// Decodes a complete `.npy` file from raw memory, e.g. a member of an `.npz` archive or a mapped file.
     public static func decode(_ buffer: UnsafeRawBufferPointer) throws -> TypedArray {
-        guard buffer.count >= 8 else {
-            if !buffer.prefix(6).elementsEqual(magic.prefix(min(6, buffer.count))) { throw TensorFileError.npyBadMagic }
-            throw TensorFileError.truncated(what: "npy preamble", offset: 0, needed: 10, available: buffer.count)
-        }
-        guard buffer.prefix(6).elementsEqual(magic) else { throw TensorFileError.npyBadMagic }
-        let (major, minor) = (buffer[6], buffer[7])
-        guard minor == 0, (1...3).contains(major) else {
-            throw TensorFileError.npyUnsupportedVersion(major: major, minor: minor)
-        }
-        let lengthSize = major == 1 ? 2 : 4
-        guard buffer.count >= 8 + lengthSize else {
-            throw TensorFileError.truncated(
-                what: "npy header length", offset: 8, needed: lengthSize, available: buffer.count - 8)
-        }
-        var headerLength = 0
-        for i in 0..<lengthSize { headerLength |= Int(buffer[8 + i]) << (8 * i) }
-        let headerStart = 8 + lengthSize
-        guard buffer.count - headerStart >= headerLength else {
-            throw TensorFileError.truncated(
-                what: "npy header", offset: headerStart, needed: headerLength, available: buffer.count - headerStart)
-        }
-        let header = try NpyHeader.parse(
-            UnsafeRawBufferPointer(rebasing: buffer[headerStart..<headerStart + headerLength]),
-            baseOffset: headerStart, utf8: major == 3)
-        let (dtype, bigEndian) = try parseDescr(header.descr)
-        let expected = try TypedArray.checkedByteCount(shape: header.shape, dtype: dtype, tensor: nil)
-        let dataStart = headerStart + headerLength
+        let layout = try layout(ofPrefix: buffer)
+        let (dataStart, expected) = (layout.dataOffset, layout.dataByteCount)
         let available = buffer.count - dataStart
         if available < expected {
             throw TensorFileError.truncated(what: "npy data", offset: dataStart, needed: expected, available: available)
@@ -54,11 +29,11 @@ public enum Npy {
             throw TensorFileError.npyTrailingBytes(offset: dataStart, expected: expected, actual: available)
         }
         var bytes = Array(buffer[dataStart..<dataStart + expected])
-        if bigEndian && dtype.byteSize > 1 { swapBytes(&bytes, elementSize: dtype.byteSize) }
-        if header.fortranOrder && header.shape.count > 1 {
-            bytes = fortranToC(bytes, shape: header.shape, elementSize: dtype.byteSize)
+        if layout.bigEndian && layout.dtype.byteSize > 1 { swapBytes(&bytes, elementSize: layout.dtype.byteSize) }
+        if layout.fortranOrder && layout.shape.count > 1 {
+            bytes = fortranToC(bytes, shape: layout.shape, elementSize: layout.dtype.byteSize)
         }
-        return TypedArray(unchecked: dtype, shape: header.shape, bytes: bytes)
+        return TypedArray(unchecked: layout.dtype, shape: layout.shape, bytes: bytes)
     }
 
     /// Reads and decodes the `.npy` file at `url` (memory-mapped).
