@@ -5,6 +5,7 @@
 #include "CMedKernels.h"
 #include "internal.h"
 #include <math.h>
+#include "math_body.h"
 
 #define MK_CAT2(a, b) a##_##b
 #define MK_CAT(a, b) MK_CAT2(a, b)
@@ -26,17 +27,17 @@ MK_TARGET void MK_FN(mk_unary)(int op, const float *x, float *y, ptrdiff_t n, fl
     switch (op) {
     case MK_U_NEG: MK_MAP(-v)
     case MK_U_ABS: MK_MAP(fabsf(v))
-    case MK_U_EXP: MK_MAP(expf(v))
+    case MK_U_EXP: MK_MAP(MK_FN(mk_expf)(v))
     case MK_U_LOG: MK_MAP(logf(v))
-    case MK_U_SQRT: MK_MAP(sqrtf(v))
-    case MK_U_RSQRT: MK_MAP(1.0f / sqrtf(v))
-    case MK_U_TANH: MK_MAP(tanhf(v))
-    case MK_U_SIGMOID: MK_MAP(1.0f / (1.0f + expf(-v)))
-    case MK_U_ERF: MK_MAP(erff(v))
+    case MK_U_SQRT: MK_MAP(__builtin_elementwise_sqrt(v))
+    case MK_U_RSQRT: MK_MAP(1.0f / __builtin_elementwise_sqrt(v))
+    case MK_U_TANH: MK_MAP(MK_FN(mk_tanhf)(v))
+    case MK_U_SIGMOID: MK_MAP(MK_FN(mk_sigmoidf)(v))
+    case MK_U_ERF: MK_MAP(MK_FN(mk_erff)(v))
     case MK_U_RELU: MK_MAP(v < 0.0f ? 0.0f : v)
-    case MK_U_GELU_ERF: MK_MAP(0.5f * v * (1.0f + erff(v * mk_sqrt1_2)))
-    case MK_U_GELU_TANH: MK_MAP(0.5f * v * (1.0f + tanhf(mk_sqrt2_pi * (v + 0.044715f * v * v * v))))
-    case MK_U_SILU: MK_MAP(v / (1.0f + expf(-v)))
+    case MK_U_GELU_ERF: MK_MAP(0.5f * v * (1.0f + MK_FN(mk_erff)(v * mk_sqrt1_2)))
+    case MK_U_GELU_TANH: MK_MAP(0.5f * v * (1.0f + MK_FN(mk_tanhf)(mk_sqrt2_pi * (v + 0.044715f * v * v * v))))
+    case MK_U_SILU: MK_MAP(v * MK_FN(mk_sigmoidf)(v))
     case MK_U_SQUARE: MK_MAP(v * v)
     case MK_U_RECIPROCAL: MK_MAP(1.0f / v)
     case MK_U_CLAMP: MK_MAP(v < a ? a : (v > b ? b : v))
@@ -46,13 +47,13 @@ MK_TARGET void MK_FN(mk_unary)(int op, const float *x, float *y, ptrdiff_t n, fl
         MK_MAP(powf(v, a))
     case MK_U_SIN: MK_MAP(sinf(v))
     case MK_U_COS: MK_MAP(cosf(v))
-    case MK_U_ERF_DERIV: MK_MAP(mk_2_sqrtpi * expf(-v * v))
+    case MK_U_ERF_DERIV: MK_MAP(mk_2_sqrtpi * MK_FN(mk_expf)(-v * v))
     case MK_U_GELU_ERF_DERIV:
-        MK_MAP(0.5f * (1.0f + erff(v * mk_sqrt1_2)) + v * mk_inv_sqrt2pi * expf(-0.5f * v * v))
+        MK_MAP(0.5f * (1.0f + MK_FN(mk_erff)(v * mk_sqrt1_2)) + v * mk_inv_sqrt2pi * MK_FN(mk_expf)(-0.5f * v * v))
     case MK_U_GELU_TANH_DERIV: {
         for (ptrdiff_t i = 0; i < n; i++) {
             float v = x[i];
-            float t = tanhf(mk_sqrt2_pi * (v + 0.044715f * v * v * v));
+            float t = MK_FN(mk_tanhf)(mk_sqrt2_pi * (v + 0.044715f * v * v * v));
             y[i] = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * mk_sqrt2_pi * (1.0f + 3.0f * 0.044715f * v * v);
         }
         break;
@@ -60,7 +61,7 @@ MK_TARGET void MK_FN(mk_unary)(int op, const float *x, float *y, ptrdiff_t n, fl
     case MK_U_SILU_DERIV: {
         for (ptrdiff_t i = 0; i < n; i++) {
             float v = x[i];
-            float s = 1.0f / (1.0f + expf(-v));
+            float s = MK_FN(mk_sigmoidf)(v);
             y[i] = s * (1.0f + v * (1.0f - s));
         }
         break;

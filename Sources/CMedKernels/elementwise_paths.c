@@ -4,11 +4,18 @@
 
 #define MK_SUFFIX portable
 #define MK_TARGET
+#if defined(__aarch64__)
+#define MK_MATH_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define MK_MATH_FMA(a, b, c) ((a) * (b) + (c))
+#endif
 #include "elementwise_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
+#undef MK_MATH_FMA
 
 #if MK_X86
+#define MK_MATH_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #define MK_SUFFIX avx2
 #define MK_TARGET __attribute__((target("avx2,fma")))
 #include "elementwise_body.h"
@@ -20,6 +27,7 @@
 #include "elementwise_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
+#undef MK_MATH_FMA
 #endif
 
 // Max/min with first index: scalar on every path (a compare-and-branch loop; not hot).

@@ -7,6 +7,7 @@
 #define MK_CAT(a, b) MK_CAT2(a, b)
 #define MK_FN(name) MK_CAT(name, MK_SUFFIX)
 #define MK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MK_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MK_ROUND_UP(x, r) (((x) + (r) - 1) / (r) * (r))
 
 // Longest k-block. The one cache-blocking size shared by all paths, because it decides rounding.

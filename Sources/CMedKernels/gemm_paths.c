@@ -56,6 +56,9 @@ void *mk_gemm_workspace(size_t bytes) {
 #define MK_PREFER_A_PANELS MK_PORTABLE_PREFER_A_PANELS
 #define MK_FMA MK_PORTABLE_FMA
 #include "gemm_driver_body.h"
+#define MK_CONV_AVX2_GATHER 0
+#include "conv_driver_body.h"
+#undef MK_CONV_AVX2_GATHER
 #undef MK_SUFFIX
 #undef MK_TARGET
 #undef MK_UKERNEL
@@ -69,6 +72,8 @@ void *mk_gemm_workspace(size_t bytes) {
 #undef MK_FMA
 
 #if MK_X86
+// The conv kernels' gathers use AVX2's (both x86 SIMD paths have it).
+#define MK_CONV_AVX2_GATHER 1
 #include "gemm_pack_x86.h"
 #define MK_PACK_LINES mk_pack_lines_x86
 
@@ -86,6 +91,7 @@ void *mk_gemm_workspace(size_t bytes) {
 #define MK_PREFER_A_PANELS MK_AVX2_PREFER_A_PANELS
 #define MK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #include "gemm_driver_body.h"
+#include "conv_driver_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
 #undef MK_UKERNEL
@@ -112,6 +118,7 @@ void *mk_gemm_workspace(size_t bytes) {
 #define MK_PREFER_A_PANELS MK_AVX512_PREFER_A_PANELS
 #define MK_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #include "gemm_driver_body.h"
+#include "conv_driver_body.h"
 #undef MK_SUFFIX
 #undef MK_TARGET
 #undef MK_UKERNEL
@@ -124,4 +131,72 @@ void *mk_gemm_workspace(size_t bytes) {
 #undef MK_PREFER_A_PANELS
 #undef MK_FMA
 #undef MK_PACK_LINES
+#undef MK_CONV_AVX2_GATHER
 #endif
+
+// MARK: convolution entry points (conv_driver_body.h), on the path the caller names
+
+// The path that serves `isa`: itself when this CPU runs it, else the best one below it.
+static int mk_conv_path(int isa) {
+#if MK_X86
+    if (isa == MK_ISA_AVX512 && mk_isa_supported(MK_ISA_AVX512)) return MK_ISA_AVX512;
+    if ((isa == MK_ISA_AVX512 || isa == MK_ISA_AVX2) && mk_isa_supported(MK_ISA_AVX2)) return MK_ISA_AVX2;
+#else
+    (void)isa;
+#endif
+    return MK_ISA_PORTABLE;
+}
+
+#if MK_X86
+#define MK_CONV_DISPATCH(isa, call)                                  \
+    switch (mk_conv_path(isa)) {                                     \
+    case MK_ISA_AVX512: call(avx512); break;                         \
+    case MK_ISA_AVX2: call(avx2); break;                             \
+    default: call(portable); break;                                  \
+    }
+#else
+#define MK_CONV_DISPATCH(isa, call) call(portable);
+#endif
+
+ptrdiff_t mk_conv_panel_rows(int isa) {
+    switch (mk_conv_path(isa)) {
+#if MK_X86
+    case MK_ISA_AVX512: return MK_AVX512_MR;
+    case MK_ISA_AVX2: return MK_AVX2_MR;
+#endif
+    default: return MK_PORTABLE_MR;
+    }
+}
+
+size_t mk_conv_packed_floats(int isa, ptrdiff_t m, ptrdiff_t k) {
+    const ptrdiff_t mr = mk_conv_panel_rows(isa);
+    return (size_t)((m + mr - 1) / mr * mr) * (size_t)(k > 0 ? k : 0);
+}
+
+void mk_conv_pack(int isa, int trans, ptrdiff_t m, ptrdiff_t k, const float *w, ptrdiff_t ldw, ptrdiff_t panel0,
+                  ptrdiff_t panel1, float *packed) {
+#define MK_CALL(sfx) mk_conv_pack_##sfx(trans, m, k, w, ldw, panel0, panel1, packed)
+    MK_CONV_DISPATCH(isa, MK_CALL)
+#undef MK_CALL
+}
+
+void mk_conv_forward(int isa, const mk_conv_shape *shape, const float *packed, const float *bias, const float *x,
+                     float *y, ptrdiff_t q0, ptrdiff_t q1) {
+#define MK_CALL(sfx) mk_conv_forward_##sfx(shape, packed, bias, x, y, q0, q1)
+    MK_CONV_DISPATCH(isa, MK_CALL)
+#undef MK_CALL
+}
+
+void mk_conv_backward_input(int isa, const mk_conv_shape *shape, const float *packed, const float *dy, float *dx,
+                            ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1) {
+#define MK_CALL(sfx) mk_conv_backward_input_##sfx(shape, packed, dy, dx, n0, n1, c0, c1)
+    MK_CONV_DISPATCH(isa, MK_CALL)
+#undef MK_CALL
+}
+
+void mk_conv_backward_weight(int isa, const mk_conv_shape *shape, const float *x, const float *dy, float *dw,
+                             ptrdiff_t ldw, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t q0, ptrdiff_t q1) {
+#define MK_CALL(sfx) mk_conv_backward_weight_##sfx(shape, x, dy, dw, ldw, k0, k1, q0, q1)
+    MK_CONV_DISPATCH(isa, MK_CALL)
+#undef MK_CALL
+}

@@ -2,6 +2,7 @@
 #ifndef CMEDKERNELS_INTERNAL_H
 #define CMEDKERNELS_INTERNAL_H
 #include <stddef.h>
+#include "CMedKernels.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define MK_X86 1
@@ -22,7 +23,16 @@
     float mk_sum_##suffix(const float *x, ptrdiff_t n);                                                  \
     void mk_sgemm_##suffix(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,   \
                            const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,     \
-                           float *C, ptrdiff_t ldc);
+                           float *C, ptrdiff_t ldc);                                              \
+    void mk_conv_pack_##suffix(int trans, ptrdiff_t m, ptrdiff_t k, const float *w, ptrdiff_t ldw,       \
+                               ptrdiff_t panel0, ptrdiff_t panel1, float *packed);                       \
+    void mk_conv_forward_##suffix(const mk_conv_shape *s, const float *packed, const float *bias,        \
+                                  const float *x, float *y, ptrdiff_t q0, ptrdiff_t q1);                 \
+    void mk_conv_backward_input_##suffix(const mk_conv_shape *s, const float *packed, const float *dy,   \
+                                         float *dx, ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1); \
+    void mk_conv_backward_weight_##suffix(const mk_conv_shape *s, const float *x, const float *dy,       \
+                                          float *dw, ptrdiff_t ldw, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t q0, \
+                                          ptrdiff_t q1);
 
 MK_DECLARE_PATH(portable)
 #if MK_X86

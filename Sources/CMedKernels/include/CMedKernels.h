@@ -5,8 +5,9 @@
 // variable MEDTENSOR_ISA (avx512 | avx2 | neon | portable) forces one; a forced path that the CPU lacks
 // falls back to the best supported path below it, and mk_isa_requested() reports what was asked.
 // All pointers are Float32, all lengths element counts. No function keeps a pointer to its arguments;
-// only mk_sgemm allocates: a per-thread packing buffer (at most about 4.5 MB), reused by later calls on
-// the same thread and freed when the thread exits.
+// only mk_sgemm and the convolution, pooling and depthwise kernels allocate: one per-thread scratch
+// buffer (packing panels, padded planes; a few MB at most), reused by later calls on the same thread and
+// freed when the thread exits.
 #ifndef CMEDKERNELS_H
 #define CMEDKERNELS_H
 
@@ -87,6 +88,116 @@ float mk_min_index(const float *x, ptrdiff_t n, ptrdiff_t *index);
 void mk_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
               float beta, float *C, ptrdiff_t ldc);
+
+
+// MARK: convolution (implicit GEMM)
+
+/// One group of a 2-D convolution over NCHW tensors, as the kernels see it. `channels` and `out_channels`
+/// are this group's; the planes of consecutive channels are contiguous (height·width floats apart, and
+/// out_height·out_width in the output), consecutive images `in_image_stride` / `out_image_stride` floats
+/// apart. The weight is [out_channels, channels·kernel_h·kernel_w] row-major (OIHW), the column matrix's
+/// rows are (channel, kh, kw) in that order, and its columns are the output pixels of all images,
+/// counted q = image·out_height·out_width + oh·out_width + ow.
+typedef struct {
+    ptrdiff_t batch, channels, height, width;
+    ptrdiff_t out_channels, out_height, out_width;
+    ptrdiff_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+    ptrdiff_t in_image_stride, out_image_stride;
+} mk_conv_shape;
+
+/// Every conv entry point takes the kernel path `isa` explicitly (read mk_isa_active() once per op), so
+/// that operands packed for one path are never used by another; a path this CPU lacks falls back as usual.
+/// Rows of a packed panel for that path (the micro-kernel's MR).
+ptrdiff_t mk_conv_panel_rows(int isa);
+/// Floats of a packed m×k operand for the path: ceil(m / MR)·MR·k.
+size_t mk_conv_packed_floats(int isa, ptrdiff_t m, ptrdiff_t k);
+/// Packs panels [panel0, panel1) of op(W) (m×k; op(W) = W, or Wᵀ when trans, W row-major with row
+/// stride ldw) for mk_conv_forward (W = the weight) or mk_conv_backward_input (Wᵀ). Disjoint panel
+/// ranges may be packed by different threads.
+void mk_conv_pack(int isa, int trans, ptrdiff_t m, ptrdiff_t k, const float *w, ptrdiff_t ldw, ptrdiff_t panel0,
+                  ptrdiff_t panel1, float *packed);
+/// y = W ⋆ x (+ bias) for output pixels q0 ≤ q < q1 (see mk_conv_shape) and all the group's output
+/// channels. `packed` is the weight packed by mk_conv_pack(isa, 0, out_channels, channels·kh·kw, …);
+/// bias may be NULL. Each output element's value does not depend on q0, q1 (any split across threads
+/// gives the same bits). Sums over k in blocks as mk_sgemm does.
+void mk_conv_forward(int isa, const mk_conv_shape *shape, const float *packed, const float *bias, const float *x,
+                     float *y, ptrdiff_t q0, ptrdiff_t q1);
+/// dx = col2im(Wᵀ·dy) for images [n0, n1) and input channels [c0, c1) of the group: overwrites that part
+/// of dx. `packed` is Wᵀ packed by mk_conv_pack(isa, 1, channels·kh·kw, out_channels, …). Each element
+/// gathers its terms in the same order whatever the split of images and channels across calls.
+void mk_conv_backward_input(int isa, const mk_conv_shape *shape, const float *packed, const float *dy, float *dx,
+                            ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1);
+/// dw[:, k0..<k1] = dy · colsᵀ over output pixels [q0, q1) (columns k0 ≤ j < k1 of the group's
+/// [out_channels, channels·kh·kw] weight gradient, row stride ldw; overwritten): the sum over the pixels
+/// runs in blocks of 256 from q0. The result does not depend on k0, k1; callers that split the pixels
+/// (at multiples of 256 from 0) add the partial sums in a fixed order.
+void mk_conv_backward_weight(int isa, const mk_conv_shape *shape, const float *x, const float *dy, float *dw,
+                             ptrdiff_t ldw, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t q0, ptrdiff_t q1);
+
+// MARK: depthwise convolution
+
+/// Depthwise convolution: groups == channels, out_channels = channels·multiplier, output channel o reading
+/// input channel o / multiplier; `shape` as for mk_conv_* but with all channels (not one group's), the
+/// weight [out_channels, 1, kernel_h, kernel_w]. Any kernel size, stride, padding and dilation. Work is in
+/// units of (image, input channel) planes, u = image·channels + c; each output element is computed by one
+/// unit, the same whatever the split. Runs the active path.
+/// y for units [unit0, unit1): the `multiplier` output planes of each unit; bias may be NULL.
+void mk_depthwise_forward(const mk_conv_shape *shape, const float *x, const float *w, const float *bias, float *y,
+                          ptrdiff_t unit0, ptrdiff_t unit1);
+/// dx for units [unit0, unit1) (overwritten).
+void mk_depthwise_backward_input(const mk_conv_shape *shape, const float *dy, const float *w, float *dx,
+                                 ptrdiff_t unit0, ptrdiff_t unit1);
+/// dw[o] for output channels o0 ≤ o < o1 (overwritten), summed over all images: lane sums within an image
+/// in Float32, images in Float64.
+void mk_depthwise_backward_weight(const mk_conv_shape *shape, const float *x, const float *dy, float *dw,
+                                  ptrdiff_t o0, ptrdiff_t o1);
+
+// MARK: pooling
+
+/// The windows of a 2-D pooling op over planes of height × width: output (i, j) reads input rows
+/// row_start[i], row_start[i] + row_step, … below row_end[i], and likewise columns (bounds already clipped
+/// to the plane; an empty range is an empty window). Planes are contiguous, out_height × out_width floats
+/// per output plane.
+/// When the column windows slide regularly — output j starting at column j·col_stride − col_pad, with
+/// col_kernel taps col_step apart — col_kernel > 0 says so and the kernels vectorise along the rows;
+/// col_kernel = 0 (adaptive windows) means only the bounds above describe the windows.
+typedef struct {
+    ptrdiff_t height, width, out_height, out_width;
+    const ptrdiff_t *row_start, *row_end, *col_start, *col_end;
+    ptrdiff_t row_step, col_step;
+    ptrdiff_t col_kernel, col_stride, col_pad;
+} mk_pool_windows;
+
+/// Max pooling of planes [plane0, plane1): the maximum of each window and its flat index h·width + w in
+/// the plane, the first in row-major order (a NaN wins, the last NaN as in PyTorch; an empty window
+/// gives -∞ at its first position).
+void mk_maxpool_forward(const mk_pool_windows *windows, const float *x, float *y, int64_t *indices, ptrdiff_t plane0,
+                        ptrdiff_t plane1);
+/// dx (overwritten, planes [plane0, plane1)) = dy scattered to `indices`.
+void mk_maxpool_backward(const mk_pool_windows *windows, const float *dy, const int64_t *indices, float *dx,
+                         ptrdiff_t plane0, ptrdiff_t plane1);
+/// Average pooling: each window's sum (row sums, then down the rows) divided by divisors[i·out_width + j].
+void mk_avgpool_forward(const mk_pool_windows *windows, const float *divisors, const float *x, float *y,
+                        ptrdiff_t plane0, ptrdiff_t plane1);
+/// dx (overwritten) = Σ over the windows covering each element of dy / divisor.
+void mk_avgpool_backward(const mk_pool_windows *windows, const float *divisors, const float *dy, float *dx,
+                         ptrdiff_t plane0, ptrdiff_t plane1);
+
+// MARK: batch normalisation
+
+/// Training-mode batch norm of channels [c0, c1) of an NCHW tensor (batch × channels planes of `plane`
+/// floats): per channel the mean μ and biased variance σ² over images and pixels (two passes; Float32 lane
+/// sums over blocks of 4096, added in Float64), inv_std = 1/√(σ² + eps), xhat = (x − μ)·inv_std (skipped
+/// when NULL) and y = xhat·gamma + beta (gamma, beta may be NULL: 1 and 0). mean, variance, inv_std are
+/// per channel. Every path computes the same bits.
+void mk_batchnorm_forward(const float *x, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t plane, float eps,
+                          const float *gamma, const float *beta, float *y, float *xhat, float *mean, float *variance,
+                          float *inv_std, ptrdiff_t c0, ptrdiff_t c1);
+/// Its backward pass for channels [c0, c1): dgamma = Σ dy·xhat, dbeta = Σ dy, and
+/// dx = gamma·inv_std·(dy − Σdy/N − xhat·Σ(dy·xhat)/N). dx, dgamma, dbeta may be NULL.
+void mk_batchnorm_backward(const float *dy, const float *xhat, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t plane,
+                           const float *gamma, const float *inv_std, float *dx, float *dgamma, float *dbeta, ptrdiff_t c0,
+                           ptrdiff_t c1);
 
 #ifdef __cplusplus
 }

@@ -65,53 +65,27 @@ public final class BatchNorm2d: Module, UnaryLayer {
     }
 }
 
-/// Fused training-mode batch norm: one pass for statistics, one to normalise, and a backward pass that
-/// uses the saved normalised input (dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)) per channel).
+/// Fused training-mode batch norm: two passes for the statistics, one to normalise, and a backward pass that
+/// uses the saved normalised input (dX = γ/σ · (dY − mean(dY) − x̂·mean(dY·x̂)) per channel), all in the
+/// vectorised kernels of MedTensor's `NormalizationKernels`.
 enum BatchNormKernels {
     /// Returns the output, the batch mean and the biased batch variance (both [C], detached).
     static func trainingForward(_ input: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> (Tensor, Tensor, Tensor) {
         let x = input.detached().contiguous()
         let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-        let count = n * plane
         let mean = Tensor.uninitialized([c]), variance = Tensor.uninitialized([c]), inverseStd = Tensor.uninitialized([c])
         let normalized = Tensor.uninitialized(x.shape), output = Tensor.uninitialized(x.shape)
         let gamma = weight?.detached().contiguous().scalars ?? [Float](repeating: 1, count: c)
         let beta = bias?.detached().contiguous().scalars ?? [Float](repeating: 0, count: c)
-        let source = SendablePointer(x.contiguousPointer), xhat = SendablePointer(normalized.contiguousPointer)
-        let out = SendablePointer(output.contiguousPointer)
-        let meanOut = SendablePointer(mean.contiguousPointer), varOut = SendablePointer(variance.contiguousPointer)
-        let invOut = SendablePointer(inverseStd.contiguousPointer)
-        Parallel.forEachRange(c) { channels in
-            for channel in channels {
-                // Two-pass statistics in Float64 for accuracy on large batches.
-                var sum = 0.0
-                for image in 0..<n {
-                    let p = source.pointer + (image * c + channel) * plane
-                    for i in 0..<plane { sum += Double(p[i]) }
-                }
-                let mu = sum / Double(count)
-                var squares = 0.0
-                for image in 0..<n {
-                    let p = source.pointer + (image * c + channel) * plane
-                    for i in 0..<plane { let d = Double(p[i]) - mu; squares += d * d }
-                }
-                let sigma2 = squares / Double(count)
-                let inv = Float(1 / (sigma2 + Double(eps)).squareRoot())
-                let m = Float(mu), g = gamma[channel], b = beta[channel]
-                for image in 0..<n {
-                    let offset = (image * c + channel) * plane
-                    let p = source.pointer + offset, h = xhat.pointer + offset, y = out.pointer + offset
-                    for i in 0..<plane {
-                        let normalizedValue = (p[i] - m) * inv
-                        h[i] = normalizedValue
-                        y[i] = normalizedValue * g + b
-                    }
-                }
-                meanOut.pointer[channel] = m
-                varOut.pointer[channel] = Float(sigma2)
-                invOut.pointer[channel] = inv
+        gamma.withUnsafeBufferPointer { g in
+            beta.withUnsafeBufferPointer { b in
+                NormalizationKernels.batchNormForward(
+                    x.contiguousPointer, batch: n, channels: c, plane: plane, eps: eps, gamma: g.baseAddress, beta: b.baseAddress,
+                    output: output.contiguousPointer, normalized: normalized.contiguousPointer, mean: mean.contiguousPointer,
+                    variance: variance.contiguousPointer, inverseStd: inverseStd.contiguousPointer)
             }
         }
+        withExtendedLifetime(x) {}
         var inputs = [input]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
@@ -130,34 +104,14 @@ enum BatchNormKernels {
         -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let dy = gradient.contiguous()
         let (n, c, plane) = (dy.shape[0], dy.shape[1], dy.shape[2] * dy.shape[3])
-        let count = Float(n * plane)
         let dx = Tensor.uninitialized(dy.shape), dw = Tensor.uninitialized([c]), db = Tensor.uninitialized([c])
-        let g = SendablePointer(dy.contiguousPointer), h = SendablePointer(normalized.contiguousPointer)
-        let out = SendablePointer(dx.contiguousPointer), inv = SendablePointer(inverseStd.contiguousPointer)
-        let dwOut = SendablePointer(dw.contiguousPointer), dbOut = SendablePointer(db.contiguousPointer)
-        Parallel.forEachRange(c) { channels in
-            for channel in channels {
-                var sumDy = 0.0, sumDyXhat = 0.0
-                for image in 0..<n {
-                    let offset = (image * c + channel) * plane
-                    for i in 0..<plane {
-                        let d = Double(g.pointer[offset + i])
-                        sumDy += d
-                        sumDyXhat += d * Double(h.pointer[offset + i])
-                    }
-                }
-                let meanDy = Float(sumDy) / count, meanDyXhat = Float(sumDyXhat) / count
-                let scale = gamma[channel] * inv.pointer[channel]
-                for image in 0..<n {
-                    let offset = (image * c + channel) * plane
-                    for i in 0..<plane {
-                        out.pointer[offset + i] = scale * (g.pointer[offset + i] - meanDy - h.pointer[offset + i] * meanDyXhat)
-                    }
-                }
-                dwOut.pointer[channel] = Float(sumDyXhat)
-                dbOut.pointer[channel] = Float(sumDy)
-            }
+        gamma.withUnsafeBufferPointer { g in
+            NormalizationKernels.batchNormBackward(
+                dy.contiguousPointer, normalized: normalized.contiguousPointer, batch: n, channels: c, plane: plane,
+                gamma: g.baseAddress, inverseStd: inverseStd.contiguousPointer, gradInput: dx.contiguousPointer,
+                gradWeight: dw.contiguousPointer, gradBias: db.contiguousPointer)
         }
+        withExtendedLifetime((dy, normalized, inverseStd)) {}
         return (dx, dw, db)
     }
 }

@@ -4,23 +4,62 @@ import CMedKernels
 /// raw contiguous pointers in the layouts of ``Conv2dGeometry``. Replacing a path (say, with AVX-512 kernels)
 /// means replacing the body of one of these functions; nothing above them knows how they compute.
 ///
-/// Paths: depthwise → a direct loop (DepthwiseConvolution.swift); 1×1 stride-1 unpadded → GEMM on the input
-/// itself; everything else → im2col of a tile of output pixels + GEMM, so that the column matrix of a whole
-/// image (let alone a batch) is never built. Groups are GEMM pointer offsets, never split and concatenated.
+/// Paths: depthwise → the direct kernels of the C target (`mk_depthwise_*`, DepthwiseConvolution.swift);
+/// everything else → the implicit GEMM of the C target (`mk_conv_*`, conv_driver_body.h), which packs the
+/// GEMM's B panels straight from the image, so that no column matrix is ever written, not even a tile of
+/// one. The backward pass is dX = col2im(Wᵀ·dY), with each MR×NR tile of Wᵀ·dY scattered into dX while it
+/// is in registers' reach, and dW = dY·colsᵀ. Groups are pointer offsets, never split and concatenated.
 ///
-/// Determinism: for a given ``Parallel/threadCount`` results are bitwise identical from run to run. Each
-/// element of the output and of the input gradient is computed by one thread in a fixed order (tiles of one
-/// image's input gradient overlap, so they are never split across threads); the weight gradient is summed
-/// into one buffer per chunk of work, and the buffers are added in chunk order.
+/// Threads: the forward pass splits the output pixels of all images (a split never changes a value); the
+/// input gradient splits images (or, with fewer images than threads, input channels), each element's terms
+/// coming in the same order whatever the split; the weight gradient sums fixed runs of pixels into separate
+/// buffers added in order (or, with few pixels, splits its columns). So every result is bitwise identical
+/// from run to run; the forward pass and the input gradient also for any thread count, the weight
+/// gradient for any count up to 8 (on one kernel path).
 enum ConvolutionKernels {
-    /// Floats of one group's column tile (columnRows × tile pixels) to aim for: 128 KB, which stays in L2
-    /// together with the weights it multiplies.
-    static let columnTileBudget = 32_768
+    /// Below this many multiply-adds an op runs on the calling thread alone.
+    static let parallelThreshold = 1 << 19
 
-    /// Output pixels per tile: depends on the geometry only, so results do not depend on the thread count.
-    static func pixelTile(_ g: Conv2dGeometry) -> Int {
-        let fit = columnTileBudget / Swift.max(1, g.columnRows) / 16 * 16
-        return Swift.max(1, Swift.min(g.outputPlane, Swift.max(64, fit)))
+    /// One group's view of the convolution, for the C kernels.
+    static func shape(_ g: Conv2dGeometry) -> mk_conv_shape {
+        mk_conv_shape(batch: g.batch, channels: g.inChannelsPerGroup, height: g.inputSize.height, width: g.inputSize.width,
+                      out_channels: g.outChannelsPerGroup, out_height: g.outputSize.height, out_width: g.outputSize.width,
+                      kernel_h: g.kernel.height, kernel_w: g.kernel.width, stride_h: g.stride.height, stride_w: g.stride.width,
+                      pad_h: g.padding.height, pad_w: g.padding.width, dilation_h: g.dilation.height, dilation_w: g.dilation.width,
+                      in_image_stride: g.inChannels * g.inputPlane, out_image_stride: g.outChannels * g.outputPlane)
+    }
+
+    /// Multiply-adds of the whole convolution (one pass).
+    static func work(_ g: Conv2dGeometry) -> Int { g.batch * g.outChannels * g.outputPlane * g.columnRows }
+
+    /// The number of threads worth using for `g`, at most `units` (the pieces the op can be split into).
+    private static func threads(_ g: Conv2dGeometry, units: Int) -> Int {
+        work(g) < parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, units))
+    }
+
+    /// Each group's m×k operand packed for `isa` by `mk_conv_pack` (the weight for the forward pass, its
+    /// transpose for the input gradient), in parallel over panels. Deallocate the result.
+    private static func packed(_ g: Conv2dGeometry, isa: Int32, transposed: Bool, weight: UnsafePointer<Float>)
+        -> (pointer: UnsafeMutablePointer<Float>, groupStride: Int) {
+        let (og, k) = (g.outChannelsPerGroup, g.columnRows)
+        let (m, depth) = transposed ? (k, og) : (og, k)
+        let rows = mk_conv_panel_rows(isa)
+        let panels = (m + rows - 1) / rows
+        let stride = mk_conv_packed_floats(isa, m, depth)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, stride * g.groups))
+        let w = SendablePointer(weight), out = SendablePointer(buffer)
+        let grain = Swift.max(1, 65_536 / Swift.max(1, rows * depth))
+        Parallel.forEachRange(panels * g.groups, grain: work(g) < parallelThreshold ? Int.max : grain) { range in
+            var index = range.lowerBound
+            while index < range.upperBound {
+                let group = index / panels, first = index % panels
+                let last = Swift.min(panels, first + range.upperBound - index)
+                mk_conv_pack(isa, transposed ? 1 : 0, m, depth, w.pointer + group * og * k, k, first, last,
+                             out.pointer + group * stride)
+                index += last - first
+            }
+        }
+        return (buffer, stride)
     }
 
     /// output = conv(input, weight) + bias. `bias` may be nil.
@@ -28,29 +67,23 @@ enum ConvolutionKernels {
                         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { return }
         if g.isDepthwise { return depthwiseForward(g, input: input, weight: weight, bias: bias, output: output) }
-        let tile = pixelTile(g), tiles = (g.outputPlane + tile - 1) / tile
-        let (cg, og, k, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.columnRows, g.outputPlane)
-        let x = SendablePointer(input), w = SendablePointer(weight), y = SendablePointer(output)
+        let isa = mk_isa_active()
+        let (a, groupStride) = packed(g, isa: isa, transposed: false, weight: weight)
+        defer { a.deallocate() }
+        let s = shape(g)
+        let (cg, og) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
+        let pixels = g.batch * g.outputPlane
+        // Split the pixels of all images in multiples of 32 (whole panels on every path).
+        let blocks = (pixels + 31) / 32
+        let x = SendablePointer(input), y = SendablePointer(output), packedWeight = SendablePointer(a)
         let b = bias.map { SendablePointer($0) }
-        forEachItem(g.batch * tiles) { items, parallel in
-            let column = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
-            defer { column?.deallocate() }
-            for item in items {
-                let n = item / tiles, p0 = item % tiles * tile, count = Swift.min(tile, plane - p0)
-                for group in 0..<g.groups {
-                    let image = x.pointer + (n * g.inChannels + group * cg) * g.inputPlane
-                    let target = y.pointer + (n * g.outChannels + group * og) * plane + p0
-                    let (source, ldb) = columns(g, image: image, pixels: p0..<(p0 + count), buffer: column)
-                    GEMM.multiply(transposeA: false, transposeB: false, m: og, n: count, k: k,
-                                  a: w.pointer + group * og * k, lda: k, b: source, ldb: ldb,
-                                  c: target, ldc: plane, parallel: parallel)
-                    if let b {
-                        for o in 0..<og {
-                            let value = b.pointer[group * og + o], row = target + o * plane
-                            for p in 0..<count { row[p] += value }
-                        }
-                    }
-                }
+        let chunks = threads(g, units: blocks)
+        Parallel.forEachRange(blocks, grain: (blocks + chunks - 1) / chunks) { range in
+            let q0 = range.lowerBound * 32, q1 = Swift.min(pixels, range.upperBound * 32)
+            var local = s
+            for group in 0..<g.groups {
+                mk_conv_forward(isa, &local, packedWeight.pointer + group * groupStride, b.map { $0.pointer + group * og },
+                                x.pointer + group * cg * g.inputPlane, y.pointer + group * og * g.outputPlane, q0, q1)
             }
         }
     }
@@ -60,100 +93,76 @@ enum ConvolutionKernels {
                               gradInput: UnsafeMutablePointer<Float>) {
         guard g.batch > 0 else { return }
         if g.isDepthwise { return depthwiseBackwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput) }
-        let tile = pixelTile(g), tiles = (g.outputPlane + tile - 1) / tile
-        let (cg, og, k, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.columnRows, g.outputPlane)
-        let dy = SendablePointer(gradOutput), w = SendablePointer(weight), dx = SendablePointer(gradInput)
-        if g.isPointwise {
-            // Tiles of pixels are disjoint in the input too: write straight into gradInput.
-            forEachItem(g.batch * tiles) { items, parallel in
-                for item in items {
-                    let n = item / tiles, p0 = item % tiles * tile, count = Swift.min(tile, plane - p0)
-                    for group in 0..<g.groups {
-                        GEMM.multiply(transposeA: true, transposeB: false, m: cg, n: count, k: og,
-                                      a: w.pointer + group * og * k, lda: k,
-                                      b: dy.pointer + (n * g.outChannels + group * og) * plane + p0, ldb: plane,
-                                      c: dx.pointer + (n * g.inChannels + group * cg) * plane + p0, ldc: plane,
-                                      parallel: parallel)
-                    }
+        let isa = mk_isa_active()
+        let (a, groupStride) = packed(g, isa: isa, transposed: true, weight: weight)
+        defer { a.deallocate() }
+        let s = shape(g)
+        let (cg, og) = (g.inChannelsPerGroup, g.outChannelsPerGroup)
+        let dy = SendablePointer(gradOutput), dx = SendablePointer(gradInput), packedWeight = SendablePointer(a)
+        // Threads own disjoint parts of dX: whole images, or with fewer images than threads, channel ranges.
+        let byImages = g.batch >= Parallel.threadCount
+        let units = byImages ? g.batch : cg
+        let chunks = threads(g, units: units)
+        Parallel.forEachRange(units, grain: (units + chunks - 1) / chunks) { range in
+            let (n0, n1, c0, c1) = byImages ? (range.lowerBound, range.upperBound, 0, cg)
+                                            : (0, g.batch, range.lowerBound, range.upperBound)
+            var local = s
+            for group in 0..<g.groups {
+                mk_conv_backward_input(isa, &local, packedWeight.pointer + group * groupStride,
+                                       dy.pointer + group * og * g.outputPlane, dx.pointer + group * cg * g.inputPlane,
+                                       n0, n1, c0, c1)
+            }
+        }
+    }
+
+    /// gradWeight = Σ over images and pixels of gradOutput · columnsᵀ; overwrites gradWeight.
+    static func backwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                               gradWeight: UnsafeMutablePointer<Float>) {
+        let weightCount = g.outChannels * g.columnRows
+        guard g.batch > 0 else {
+            gradWeight.initialize(repeating: 0, count: weightCount)
+            return
+        }
+        if g.isDepthwise { return depthwiseBackwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight) }
+        let isa = mk_isa_active()
+        let s = shape(g)
+        let (cg, og, k) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.columnRows)
+        let x = SendablePointer(input), dy = SendablePointer(gradOutput), dw = SendablePointer(gradWeight)
+        let pixels = g.batch * g.outputPlane, blocks = (pixels + 255) / 256
+        let serial = work(g) < parallelThreshold || Parallel.threadCount == 1
+        // Many pixels: split them into `parts` fixed runs of 256-pixel blocks, each summed into its own
+        // buffer (the first into gradWeight), then added in order; the parts depend on the thread count only
+        // beyond 8 threads. Few pixels: split the columns of dW instead (each thread sums all pixels).
+        let parts = serial || blocks < 4 ? 1 : Swift.min(blocks, Swift.max(8, Parallel.threadCount))
+        if parts == 1 {
+            let columnBlocks = (k + 15) / 16
+            let chunks = threads(g, units: columnBlocks)
+            Parallel.forEachRange(columnBlocks, grain: (columnBlocks + chunks - 1) / chunks) { range in
+                let k0 = range.lowerBound * 16, k1 = Swift.min(k, range.upperBound * 16)
+                var local = s
+                for group in 0..<g.groups {
+                    mk_conv_backward_weight(isa, &local, x.pointer + group * cg * g.inputPlane, dy.pointer + group * og * g.outputPlane,
+                                            dw.pointer + group * og * k, k, k0, k1, 0, pixels)
                 }
             }
             return
         }
-        gradInput.initialize(repeating: 0, count: g.batch * g.inChannels * g.inputPlane)
-        // Windows of neighbouring tiles overlap in the input, so one image's tiles run in order on one thread
-        // (parallel over images), or, for small batches, with the threads inside GEMM and col2im.
-        let image = { (n: Int, parallel: Bool) in
-            let column = UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
-            defer { column.deallocate() }
-            for t in 0..<tiles {
-                let p0 = t * tile, count = Swift.min(tile, plane - p0)
+        let partials = (1..<parts).map { _ in SendablePointer(UnsafeMutablePointer<Float>.allocate(capacity: weightCount)) }
+        defer { for buffer in partials { buffer.pointer.deallocate() } }
+        Parallel.forEachRange(parts) { range in
+            var local = s
+            for part in range {
+                let q0 = blocks * part / parts * 256, q1 = Swift.min(pixels, blocks * (part + 1) / parts * 256)
+                let target = part == 0 ? dw.pointer : partials[part - 1].pointer
                 for group in 0..<g.groups {
-                    GEMM.multiply(transposeA: true, transposeB: false, m: k, n: count, k: og,
-                                  a: w.pointer + group * og * k, lda: k,
-                                  b: dy.pointer + (n * g.outChannels + group * og) * plane + p0, ldb: plane,
-                                  c: column, ldc: count, parallel: parallel)
-                    let target = dx.pointer + (n * g.inChannels + group * cg) * g.inputPlane
-                    let col = SendablePointer(column)
-                    if parallel {
-                        Parallel.forEachRange(cg, grain: Swift.max(1, 16_384 / Swift.max(1, g.kernelArea * count))) { channels in
-                            col2im(g, column: col.pointer, channels: channels, pixels: p0..<(p0 + count), into: target)
-                        }
-                    } else {
-                        col2im(g, column: column, channels: 0..<cg, pixels: p0..<(p0 + count), into: target)
-                    }
+                    mk_conv_backward_weight(isa, &local, x.pointer + group * cg * g.inputPlane, dy.pointer + group * og * g.outputPlane,
+                                            target + group * og * k, k, 0, k, q0, q1)
                 }
             }
         }
-        if g.batch >= Parallel.threadCount && g.batch > 1 {
-            Parallel.forEachRange(g.batch) { images in for n in images { image(n, false) } }
-        } else {
-            for n in 0..<g.batch { image(n, true) }
-        }
-    }
-
-    /// gradWeight = Σ over images and tiles of gradOutput · columnsᵀ; overwrites gradWeight.
-    static func backwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
-                               gradWeight: UnsafeMutablePointer<Float>) {
-        let weightCount = g.outChannels * g.columnRows
-        gradWeight.initialize(repeating: 0, count: weightCount)
-        guard g.batch > 0 else { return }
-        if g.isDepthwise { return depthwiseBackwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight) }
-        let tile = pixelTile(g), tiles = (g.outputPlane + tile - 1) / tile
-        let (cg, og, k, plane) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.columnRows, g.outputPlane)
-        let items = g.batch * tiles
-        // Each chunk of items sums into its own buffer (chunk 0 into gradWeight); the buffers are then added
-        // in chunk order, so the result depends on the thread count but not on scheduling.
-        let chunks = Swift.min(Parallel.threadCount, items)
-        let partials = [SendablePointer(gradWeight)] + (1..<Swift.max(chunks, 1)).map { _ in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: weightCount)
-            buffer.initialize(repeating: 0, count: weightCount)
-            return SendablePointer(buffer)
-        }
-        defer { for buffer in partials.dropFirst() { buffer.pointer.deallocate() } }
-        let x = SendablePointer(input), dy = SendablePointer(gradOutput)
-        let chunk = { (index: Int, parallel: Bool) in
-            let column = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
-            defer { column?.deallocate() }
-            let sum = partials[index].pointer
-            for item in (items * index / chunks)..<(items * (index + 1) / chunks) {
-                let n = item / tiles, p0 = item % tiles * tile, count = Swift.min(tile, plane - p0)
-                for group in 0..<g.groups {
-                    let image = x.pointer + (n * g.inChannels + group * cg) * g.inputPlane
-                    let (source, ldb) = columns(g, image: image, pixels: p0..<(p0 + count), buffer: column)
-                    GEMM.multiply(transposeA: false, transposeB: true, m: og, n: k, k: count,
-                                  a: dy.pointer + (n * g.outChannels + group * og) * plane + p0, lda: plane,
-                                  b: source, ldb: ldb, beta: 1, c: sum + group * og * k, ldc: k, parallel: parallel)
-                }
-            }
-        }
-        if chunks == 1 {
-            chunk(0, true)
-        } else {
-            Parallel.forEachRange(chunks) { range in for index in range { chunk(index, false) } }
-            Parallel.forEachRange(weightCount, grain: 16_384) { range in
-                for buffer in partials.dropFirst() {
-                    for i in range { gradWeight[i] += buffer.pointer[i] }
-                }
+        Parallel.forEachRange(weightCount, grain: 16_384) { range in
+            for buffer in partials {
+                for i in range { dw.pointer[i] += buffer.pointer[i] }
             }
         }
     }
@@ -168,26 +177,5 @@ enum ConvolutionKernels {
                 db.pointer[o] = Float(total)
             }
         }
-    }
-
-    // MARK: helpers
-
-    /// Runs `body(items, parallelGEMM)` over `0..<count` work items: split across threads when there are
-    /// enough items to keep every thread busy, else in order with the threads inside GEMM.
-    private static func forEachItem(_ count: Int, _ body: (Range<Int>, Bool) -> Void) {
-        if count >= Parallel.threadCount && count > 1 {
-            Parallel.forEachRange(count) { body($0, false) }
-        } else {
-            body(0..<count, true)
-        }
-    }
-
-    /// The GEMM right-hand side for one group's pixels: the input itself for pointwise convolutions, else
-    /// the im2col tile written into `buffer`. Returns the pointer and its row stride.
-    private static func columns(_ g: Conv2dGeometry, image: UnsafePointer<Float>, pixels: Range<Int>,
-                                buffer: UnsafeMutablePointer<Float>?) -> (UnsafePointer<Float>, Int) {
-        guard let buffer else { return (image + pixels.lowerBound, g.inputPlane) }
-        im2col(g, image: image, pixels: pixels, into: buffer)
-        return (UnsafePointer(buffer), pixels.count)
     }
 }

@@ -1,3 +1,5 @@
+import CMedKernels
+
 /// The windows of a pooling op along one spatial axis: for output position i, input positions
 /// `start[i], start[i] + step, …` below `end[i]` (already clipped to the input), and `span[i]`, the window
 /// length counting the padding (what `count_include_pad` divides by).
@@ -6,6 +8,9 @@ struct PoolAxis {
     var end: [Int] = []
     var span: [Int] = []
     var step = 1
+    /// Sliding windows: output i starts at i·stride − padding with `kernel` taps `step` apart (kernel = 0 for
+    /// adaptive bins), which lets the kernels vectorise along the axis.
+    var kernel = 0, stride = 1, padding = 0
     var count: Int { start.count }
 
     /// Sliding windows with PyTorch's output size, `pooling_output_shape`: floor (or ceil) of
@@ -20,6 +25,7 @@ struct PoolAxis {
         if ceilMode && (output - 1) * stride >= input + padding { output -= 1 }
         precondition(output > 0, "\(op): input size \(input) is too small for kernel \(kernel) with padding \(padding) and dilation \(dilation)")
         step = dilation
+        (self.kernel, self.stride, self.padding) = (kernel, stride, padding)
         for i in 0..<output {
             let first = i * stride - padding
             // The first tap inside the input (taps before it read the padding).
@@ -115,25 +121,11 @@ extension Tensor {
         var indices = [Int](repeating: 0, count: planes * outPlane)
         let x = SendablePointer(source.pointer), y = SendablePointer(values.storage.pointer)
         indices.withUnsafeMutableBufferPointer { buffer in
-            let found = SendablePointer(buffer.baseAddress!)
-            Tensor.forEachPlane(planes, work: height * width) { range in
-                for plane in range {
-                    let input = x.pointer + plane * height * width
-                    var position = plane * outPlane
-                    for i in 0..<rows.count {
-                        for j in 0..<columns.count {
-                            // As PyTorch's CPU kernel: start from -inf at the first tap; a NaN always wins.
-                            var best = -Float.infinity, bestIndex = rows.start[i] * width + columns.start[j]
-                            for h in stride(from: rows.start[i], to: rows.end[i], by: rows.step) {
-                                for w in stride(from: columns.start[j], to: columns.end[j], by: columns.step) {
-                                    let value = input[h * width + w]
-                                    if value > best || value.isNaN { best = value; bestIndex = h * width + w }
-                                }
-                            }
-                            y.pointer[position] = best
-                            found.pointer[position] = bestIndex
-                            position += 1
-                        }
+            buffer.withMemoryRebound(to: Int64.self) { found64 in
+                let found = SendablePointer(found64.baseAddress!)
+                PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
+                    Tensor.forEachPlane(planes, work: height * width) { range in
+                        mk_maxpool_forward(windows.pointer, x.pointer, y.pointer, found.pointer, range.lowerBound, range.upperBound)
                     }
                 }
             }
@@ -142,14 +134,15 @@ extension Tensor {
         let inputShape = shape, routes = indices
         let result = Tensor.record(values, name, inputs: [self]) { gradient in
             let g = gradient.contiguousData()
-            let gradInput = Tensor.zeros(inputShape)
+            let gradInput = Tensor.uninitialized(inputShape)
             let dx = SendablePointer(gradInput.storage.pointer), dy = SendablePointer(g.pointer)
             routes.withUnsafeBufferPointer { buffer in
-                let at = SendablePointer(buffer.baseAddress!)
-                Tensor.forEachPlane(planes, work: outPlane) { range in
-                    for plane in range {
-                        let target = dx.pointer + plane * height * width
-                        for p in (plane * outPlane)..<((plane + 1) * outPlane) { target[at.pointer[p]] += dy.pointer[p] }
+                buffer.withMemoryRebound(to: Int64.self) { at64 in
+                    let at = SendablePointer(at64.baseAddress!)
+                    PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
+                        Tensor.forEachPlane(planes, work: height * width) { range in
+                            mk_maxpool_backward(windows.pointer, dy.pointer, at.pointer, dx.pointer, range.lowerBound, range.upperBound)
+                        }
                     }
                 }
             }
@@ -159,7 +152,7 @@ extension Tensor {
         return (result, IndexTensor(shape: outShape, values: indices))
     }
 
-    /// Window sums divided by `divisor(i, j)`; empty windows give 0.
+    /// Window sums divided by `divisor(i, j)`.
     private func windowAverage(_ rows: PoolAxis, _ columns: PoolAxis, _ name: String,
                                divisor: (Int, Int) -> Int) -> Tensor {
         let (height, width) = (shape[rank - 2], shape[rank - 1])
@@ -169,17 +162,11 @@ extension Tensor {
         let source = contiguousData()
         let values = Tensor.uninitialized(outShape)
         let x = SendablePointer(source.pointer), y = SendablePointer(values.storage.pointer)
-        Tensor.forEachPlane(planes, work: height * width) { range in
-            for plane in range {
-                let input = x.pointer + plane * height * width, output = y.pointer + plane * outPlane
-                for i in 0..<rows.count {
-                    for j in 0..<columns.count {
-                        var sum: Float = 0
-                        for h in rows.start[i]..<Swift.max(rows.start[i], rows.end[i]) {
-                            for w in columns.start[j]..<Swift.max(columns.start[j], columns.end[j]) { sum += input[h * width + w] }
-                        }
-                        output[i * columns.count + j] = sum / divisors[i * columns.count + j]
-                    }
+        divisors.withUnsafeBufferPointer { divisorBuffer in
+            let d = SendablePointer(divisorBuffer.baseAddress!)
+            PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
+                Tensor.forEachPlane(planes, work: height * width) { range in
+                    mk_avgpool_forward(windows.pointer, d.pointer, x.pointer, y.pointer, range.lowerBound, range.upperBound)
                 }
             }
         }
@@ -187,23 +174,40 @@ extension Tensor {
         let inputShape = shape
         return Tensor.record(values, name, inputs: [self]) { gradient in
             let g = gradient.contiguousData()
-            let gradInput = Tensor.zeros(inputShape)
+            let gradInput = Tensor.uninitialized(inputShape)
             let dx = SendablePointer(gradInput.storage.pointer), dy = SendablePointer(g.pointer)
-            Tensor.forEachPlane(planes, work: height * width) { range in
-                for plane in range {
-                    let target = dx.pointer + plane * height * width, grad = dy.pointer + plane * outPlane
-                    for i in 0..<rows.count {
-                        for j in 0..<columns.count {
-                            let share = grad[i * columns.count + j] / divisors[i * columns.count + j]
-                            for h in rows.start[i]..<Swift.max(rows.start[i], rows.end[i]) {
-                                for w in columns.start[j]..<Swift.max(columns.start[j], columns.end[j]) { target[h * width + w] += share }
-                            }
-                        }
+            divisors.withUnsafeBufferPointer { divisorBuffer in
+                let d = SendablePointer(divisorBuffer.baseAddress!)
+                PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
+                    Tensor.forEachPlane(planes, work: height * width) { range in
+                        mk_avgpool_backward(windows.pointer, d.pointer, dy.pointer, dx.pointer, range.lowerBound, range.upperBound)
                     }
                 }
             }
             withExtendedLifetime(g.owner) {}
             return [gradInput]
+        }
+    }
+}
+
+extension PoolAxis {
+    /// Calls `body` with the C kernels' description of the windows `rows` × `columns` over planes of
+    /// height × width.
+    static func withWindows<R>(_ rows: PoolAxis, _ columns: PoolAxis, height: Int, width: Int,
+                               _ body: (SendablePointer<mk_pool_windows>) -> R) -> R {
+        rows.start.withUnsafeBufferPointer { rowStart in
+            rows.end.withUnsafeBufferPointer { rowEnd in
+                columns.start.withUnsafeBufferPointer { colStart in
+                    columns.end.withUnsafeBufferPointer { colEnd in
+                        var windows = mk_pool_windows(height: height, width: width, out_height: rows.count, out_width: columns.count,
+                                                      row_start: rowStart.baseAddress, row_end: rowEnd.baseAddress,
+                                                      col_start: colStart.baseAddress, col_end: colEnd.baseAddress,
+                                                      row_step: rows.step, col_step: columns.step,
+                                                      col_kernel: columns.kernel, col_stride: columns.stride, col_pad: columns.padding)
+                        return withUnsafeMutablePointer(to: &windows) { body(SendablePointer($0)) }
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,42 @@
+import CMedKernels
+
+/// Per-channel kernels of training-mode batch normalisation (the `BatchNorm2d` layer of MedLayers), through
+/// the dispatched C target (`mk_batchnorm_*`, batchnorm_body.h): vectorised sums (Float32 lane sums over
+/// blocks, added in Float64) and elementwise passes. Raw contiguous NCHW pointers; threads split the
+/// channels, and each channel's result does not depend on the split or the kernel path.
+public enum NormalizationKernels {
+    /// Channels per thread chunk: at least about 64K elements each, so small tensors stay on one thread.
+    private static func grain(batch: Int, plane: Int) -> Int { Swift.max(1, 65_536 / Swift.max(1, batch * plane)) }
+
+    /// For each channel of `x` ([batch, channels, plane]): mean μ and biased variance σ² over images and
+    /// pixels, inverseStd = 1/√(σ² + eps), normalized = (x − μ)·inverseStd (skipped when nil) and
+    /// output = normalized·gamma + beta (gamma and beta may be nil: 1 and 0).
+    public static func batchNormForward(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, eps: Float,
+                                        gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
+                                        output: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>?,
+                                        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
+                                        inverseStd: UnsafeMutablePointer<Float>) {
+        let px = SendablePointer(x), pg = gamma.map { SendablePointer($0) }, pb = beta.map { SendablePointer($0) }
+        let py = SendablePointer(output), ph = normalized.map { SendablePointer($0) }
+        let pm = SendablePointer(mean), pv = SendablePointer(variance), pi = SendablePointer(inverseStd)
+        Parallel.forEachRange(channels, grain: grain(batch: batch, plane: plane)) { range in
+            mk_batchnorm_forward(px.pointer, batch, channels, plane, eps, pg?.pointer, pb?.pointer, py.pointer, ph?.pointer,
+                                 pm.pointer, pv.pointer, pi.pointer, range.lowerBound, range.upperBound)
+        }
+    }
+
+    /// The backward pass of ``batchNormForward``: gradWeight = Σ gradOutput·normalized, gradBias = Σ gradOutput
+    /// per channel, and gradInput = gamma·inverseStd·(gradOutput − mean(gradOutput) − normalized·mean(gradOutput·normalized)).
+    public static func batchNormBackward(_ gradOutput: UnsafePointer<Float>, normalized: UnsafePointer<Float>, batch: Int,
+                                         channels: Int, plane: Int, gamma: UnsafePointer<Float>?,
+                                         inverseStd: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+                                         gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?) {
+        let dy = SendablePointer(gradOutput), h = SendablePointer(normalized), pg = gamma.map { SendablePointer($0) }
+        let pi = SendablePointer(inverseStd), dx = gradInput.map { SendablePointer($0) }
+        let dw = gradWeight.map { SendablePointer($0) }, db = gradBias.map { SendablePointer($0) }
+        Parallel.forEachRange(channels, grain: grain(batch: batch, plane: plane)) { range in
+            mk_batchnorm_backward(dy.pointer, h.pointer, batch, channels, plane, pg?.pointer, pi.pointer, dx?.pointer,
+                                  dw?.pointer, db?.pointer, range.lowerBound, range.upperBound)
+        }
+    }
+}
