@@ -78,7 +78,7 @@ enum ConvolutionKernels {
         let x = SendablePointer(input), y = SendablePointer(output), packedWeight = SendablePointer(a)
         let b = bias.map { SendablePointer($0) }
         let chunks = threads(g, units: blocks)
-        Parallel.forEachRange(blocks, grain: (blocks + chunks - 1) / chunks) { range in
+        Parallel.forEachRange(blocks, chunks: chunks) { range in
             let q0 = range.lowerBound * 32, q1 = Swift.min(pixels, range.upperBound * 32)
             var local = s
             for group in 0..<g.groups {
@@ -103,7 +103,7 @@ enum ConvolutionKernels {
         let byImages = g.batch >= Parallel.threadCount
         let units = byImages ? g.batch : cg
         let chunks = threads(g, units: units)
-        Parallel.forEachRange(units, grain: (units + chunks - 1) / chunks) { range in
+        Parallel.forEachRange(units, chunks: chunks) { range in
             let (n0, n1, c0, c1) = byImages ? (range.lowerBound, range.upperBound, 0, cg)
                                             : (0, g.batch, range.lowerBound, range.upperBound)
             var local = s
@@ -137,7 +137,7 @@ enum ConvolutionKernels {
         if parts == 1 {
             let columnBlocks = (k + 15) / 16
             let chunks = threads(g, units: columnBlocks)
-            Parallel.forEachRange(columnBlocks, grain: (columnBlocks + chunks - 1) / chunks) { range in
+            Parallel.forEachRange(columnBlocks, chunks: chunks) { range in
                 let k0 = range.lowerBound * 16, k1 = Swift.min(k, range.upperBound * 16)
                 var local = s
                 for group in 0..<g.groups {

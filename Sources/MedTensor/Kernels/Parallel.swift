@@ -37,7 +37,15 @@ public enum Parallel {
     /// shorter than `grain` (except the last), in parallel when there is more than one range.
     public static func forEachRange(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(threadCount, max(1, count / max(grain, 1)))
+        forEachRange(count, chunks: min(threadCount, max(1, count / max(grain, 1))), body)
+    }
+
+    /// Calls `body` on `chunks` consecutive ranges of near-equal length covering `0..<count` (fewer when
+    /// `count` is smaller), in parallel when there is more than one. The split depends only on `count` and
+    /// `chunks`.
+    public static func forEachRange(_ count: Int, chunks requested: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(count, max(1, requested))
         if chunks == 1 { body(0..<count); return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBox(body)

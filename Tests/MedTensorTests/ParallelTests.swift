@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import MedTensor
+
+@Suite struct ParallelTests {
+    /// The ranges handed to `body`, sorted.
+    private func ranges(_ split: ((Range<Int>) -> Void) -> Void) -> [Range<Int>] {
+        let lock = NSLock()
+        var seen: [Range<Int>] = []
+        split { range in lock.withLock { seen.append(range) } }
+        return seen.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
+    @Test func chunksSplitEvenlyWhateverTheRemainder() {
+        // An odd count must still use every requested chunk (3025 pixel blocks over two threads once ran
+        // as one chunk, serialising AlexNet's first convolution).
+        for (count, chunks) in [(3025, 2), (5, 2), (7, 3), (2, 5), (1, 4), (100, 1)] {
+            let split = ranges { Parallel.forEachRange(count, chunks: chunks, $0) }
+            #expect(split.count == min(count, chunks))
+            #expect(split.first?.lowerBound == 0 && split.last?.upperBound == count)
+            for (a, b) in zip(split, split.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+            let lengths = split.map(\.count)
+            #expect(lengths.max()! - lengths.min()! <= 1)
+        }
+        #expect(ranges { Parallel.forEachRange(0, chunks: 2, $0) }.isEmpty)
+    }
+
+    @Test func grainBoundsTheChunkCount() {
+        let threads = Parallel.threadCount
+        #expect(ranges { Parallel.forEachRange(10, grain: 100, $0) } == [0..<10])
+        #expect(ranges { Parallel.forEachRange(1000, grain: 1, $0) }.count == min(threads, 1000))
+    }
+}
