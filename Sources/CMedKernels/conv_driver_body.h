@@ -383,6 +383,19 @@ MK_FN(mk_conv_forward_tile)(const MK_LANES *L, const float *ap, const float *bp,
             const float b = bias[ir + i];
             for (int j = 0; j < MK_NR; j++) c[i * out_plane + j] = MK_FMA(1.0f, b, tile[i * MK_NR + j]);
         }
+    } else if (L->all) {
+        // The last, partial A panel (m not a multiple of MR): whole rows of the tile, vectorised.
+        MK_UKERNEL(kb, ap, bp, tile, MK_NR, 1.0f, 0.0f);
+        for (ptrdiff_t i = 0; i < mr; i++) {
+            const float *restrict t = tile + i * MK_NR;
+            float *restrict c = y + L->out[0] + (ir + i) * out_plane;
+            if (pc != 0)
+                for (int j = 0; j < MK_NR; j++) c[j] = MK_FMA(1.0f, c[j], t[j]);
+            else if (bias)
+                for (int j = 0; j < MK_NR; j++) c[j] = MK_FMA(1.0f, bias[ir + i], t[j]);
+            else
+                for (int j = 0; j < MK_NR; j++) c[j] = t[j];
+        }
     } else {
         MK_UKERNEL(kb, ap, bp, tile, MK_NR, 1.0f, 0.0f);
         for (ptrdiff_t i = 0; i < mr; i++) {
