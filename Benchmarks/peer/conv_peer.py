@@ -3,13 +3,18 @@
 
 Usage:
   swift build -c release --product medmnist-bench
-  python3 Benchmarks/peer/conv_peer.py [--bench .build/release/medmnist-bench] [--repetitions 5]
+  python3 Benchmarks/peer/conv_peer.py [--bench .build/release/medmnist-bench] [--rounds 3] [--repetitions 5]
+                                       [--case SUBSTRING]
 
-Runs the Swift benchmark (JSON mode) and PyTorch in the same session and prints ours / PyTorch per case
-(> 1 means we are faster). "bwd" is the backward pass alone after an untimed forward, in both.
+For each case, the Swift benchmark (JSON mode) and PyTorch take turns `--rounds` times, each turn timing the
+median of `--repetitions` runs after a warm-up; the table shows the median figures and the median ratio
+ours / PyTorch (> 1: we are faster) with its range over the rounds. Alternating matters on shared machines,
+where the speed of a core drifts by tens of percent from one minute to the next. "bwd" is the backward pass
+alone after an untimed forward, in both.
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import time
@@ -36,45 +41,57 @@ def median_seconds(fn, repetitions):
     return statistics.median(times)
 
 
-def torch_figures(repetitions):
-    torch.set_num_threads(2)
-    results = {}
-    for name, n, cin, cout, size, k, s, p, g in CASES:
-        x = torch.rand(n, cin, size, size) * 2 - 1
-        w = (torch.rand(cout, cin // g, k, k) * 2 - 1) * 0.1
-        b = (torch.rand(cout) * 2 - 1) * 0.1
-        with torch.no_grad():
-            results[f"{name}-fwd"] = n / median_seconds(lambda: F.conv2d(x, w, b, s, p, 1, g), repetitions)
-        times = []
-        for r in range(repetitions + 1):
-            xs, ws, bs = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
-            out = F.conv2d(xs, ws, bs, s, p, 1, g)
-            seed = torch.ones_like(out)
-            start = time.perf_counter()
-            out.backward(seed)
-            if r > 0:
-                times.append(time.perf_counter() - start)
-        results[f"{name}-bwd"] = n / statistics.median(times)
-    return results
+def torch_figures(case, repetitions):
+    """{"NAME-fwd": images/s, "NAME-bwd": images/s} for one case."""
+    name, n, cin, cout, size, k, s, p, g = case
+    x = torch.rand(n, cin, size, size) * 2 - 1
+    w = (torch.rand(cout, cin // g, k, k) * 2 - 1) * 0.1
+    b = (torch.rand(cout) * 2 - 1) * 0.1
+    with torch.no_grad():
+        forward = n / median_seconds(lambda: F.conv2d(x, w, b, s, p, 1, g), repetitions)
+    times = []
+    for r in range(repetitions + 1):
+        xs, ws, bs = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
+        out = F.conv2d(xs, ws, bs, s, p, 1, g)
+        seed = torch.ones_like(out)
+        start = time.perf_counter()
+        out.backward(seed)
+        if r > 0:
+            times.append(time.perf_counter() - start)
+    return {f"{name}-fwd": forward, f"{name}-bwd": n / statistics.median(times)}
+
+
+def swift_figures(bench, name, repetitions):
+    command = [bench, "conv", "--json", "--repetitions", str(repetitions), "--case", name]
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env={**os.environ, "MEDTENSOR_NUM_THREADS": "2"}).stdout
+    return {row["case"]: row["value"] for row in map(json.loads, output.splitlines())}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bench", default=".build/release/medmnist-bench")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--case", default="")
     args = parser.parse_args()
-    env_threads = {"MEDTENSOR_NUM_THREADS": "2"}
-    import os
-    output = subprocess.run([args.bench, "conv", "--json", "--repetitions", str(args.repetitions)], check=True,
-                            capture_output=True, text=True, env={**os.environ, **env_threads}).stdout
-    ours = {row["case"]: row["value"] for row in map(json.loads, output.splitlines())}
-    theirs = torch_figures(args.repetitions)
-    print(f"conv2d images/s, 2 threads, torch {torch.__version__}")
-    print(f"{'case':34} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}")
-    for case, value in ours.items():
-        peer = theirs.get(case)
-        ratio = f"{value / peer:6.2f}×" if peer else "-"
-        print(f"{case:34} {value:15.1f} {peer or 0:10.1f} {ratio:>7}")
+    torch.set_num_threads(2)
+    pairs = {}  # case → [(ours, theirs)] per round
+    for case in CASES:
+        if args.case not in case[0]:
+            continue
+        for _ in range(args.rounds):
+            ours = swift_figures(args.bench, case[0], args.repetitions)
+            theirs = torch_figures(case, args.repetitions)
+            for key, value in ours.items():
+                pairs.setdefault(key, []).append((value, theirs[key]))
+    print(f"conv2d images/s, 2 threads, torch {torch.__version__}, {args.rounds} alternating rounds")
+    print(f"{'case':32} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}  range")
+    for key, values in pairs.items():
+        ratios = [a / b for a, b in values]
+        ours, theirs = statistics.median(a for a, _ in values), statistics.median(b for _, b in values)
+        print(f"{key:32} {ours:15.1f} {theirs:10.1f} {statistics.median(ratios):6.2f}×  "
+              f"{min(ratios):.2f}–{max(ratios):.2f}")
 
 
 if __name__ == "__main__":

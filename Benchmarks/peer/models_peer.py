@@ -5,7 +5,10 @@ ratio table.
 
 Usage:
   swift build -c release --product medmnist-bench
-  python3 Benchmarks/peer/models_peer.py [--bench .build/release/medmnist-bench] [--case SUBSTRING]
+  python3 Benchmarks/peer/models_peer.py [--bench .build/release/medmnist-bench] [--case SUBSTRING] [--rounds N]
+
+Each case runs in the Swift benchmark and then in PyTorch, `--rounds` times alternating (shared machines
+drift by tens of percent from minute to minute; the median ratio of alternating rounds is what to quote).
 """
 import argparse
 import json
@@ -61,24 +64,41 @@ def measure(name, size, batch, train):
     return batch / statistics.median(times)
 
 
+def ours(bench, case):
+    """images/s of one case from the Swift benchmark."""
+    command = [bench, "models", "--json", "--case", case]
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env={**os.environ, "MEDTENSOR_NUM_THREADS": "2"}).stdout
+    rows = {row["case"]: row["value"] for row in map(json.loads, output.splitlines())}
+    return rows.get(case)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bench", default=".build/release/medmnist-bench")
     parser.add_argument("--case", default="")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate Swift and PyTorch this many times per case; report the median ratio")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    command = [args.bench, "models", "--json"] + (["--case", args.case] if args.case else [])
-    output = subprocess.run(command, check=True, capture_output=True, text=True,
-                            env={**os.environ, "MEDTENSOR_NUM_THREADS": "2"}).stdout
-    ours = {row["case"]: row["value"] for row in map(json.loads, output.splitlines())}
-    print(f"models images/s, 2 threads, torch {torch.__version__}, timm {timm.__version__}")
-    print(f"{'case':30} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}")
+    print(f"models images/s, 2 threads, torch {torch.__version__}, timm {timm.__version__}, {args.rounds} round(s)")
+    print(f"{'case':30} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}  range")
     for name, size, batch, train in CASES:
         case = f"{name}-{size}-{'train' if train else 'infer'}"
-        if case not in ours:
+        if args.case not in case:
             continue
-        peer = measure(name, size, batch, train)
-        print(f"{case:30} {ours[case]:15.2f} {peer:10.2f} {ours[case] / peer:6.2f}×")
+        pairs = []
+        for _ in range(args.rounds):
+            value = ours(args.bench, case)
+            if value is None:
+                break
+            pairs.append((value, measure(name, size, batch, train)))
+        if not pairs:
+            continue
+        ratios = [a / b for a, b in pairs]
+        mine, theirs = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
+        print(f"{case:30} {mine:15.2f} {theirs:10.2f} {statistics.median(ratios):6.2f}×  "
+              f"{min(ratios):.2f}–{max(ratios):.2f}", flush=True)
 
 
 if __name__ == "__main__":
