@@ -20,14 +20,19 @@ enum GEMMBenchmark {
                 let name = "gemm-\(m)x\(n)x\(k)-t\(threads)"
                 guard options.includes(name) else { continue }
                 Parallel.threadCount = threads
+                let multiply = problem(m, n, k)
                 #if OpenBLAS
-                GEMM.backend = .native
-                #endif
-                var result = BenchmarkResult(name: name, value: measure(m, n, k, options), unit: "GFLOP/s")
-                #if OpenBLAS
+                // Timed in alternation, so that a drifting machine slows both alike.
                 openblas_set_num_threads(Int32(threads))
-                GEMM.backend = .openBLAS
-                result.peer = ("openblas", measure(m, n, k, options))
+                let seconds = alternatingMedianSeconds(repetitions: options.repetitions, [
+                    { GEMM.backend = .native; multiply() },
+                    { GEMM.backend = .openBLAS; multiply() },
+                ])
+                var result = BenchmarkResult(name: name, value: gflops(m, n, k, seconds[0]), unit: "GFLOP/s")
+                result.peer = ("openblas", gflops(m, n, k, seconds[1]))
+                #else
+                let seconds = medianSeconds(repetitions: options.repetitions, multiply)
+                let result = BenchmarkResult(name: name, value: gflops(m, n, k, seconds), unit: "GFLOP/s")
                 #endif
                 results.append(result)
             }
@@ -40,15 +45,19 @@ enum GEMMBenchmark {
         report(results, options: options, title: title)
     }
 
-    private static func measure(_ m: Int, _ n: Int, _ k: Int, _ options: BenchmarkOptions) -> Double {
+    /// One C = A·B on random operands (allocated once, outside the timing).
+    private static func problem(_ m: Int, _ n: Int, _ k: Int) -> () -> Void {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor.uniform([m, k], low: -1, high: 1, generator: &generator)
         let b = Tensor.uniform([k, n], low: -1, high: 1, generator: &generator)
         let c = Tensor.zeros([m, n])
-        let seconds = medianSeconds(repetitions: options.repetitions) {
+        return {
             GEMM.multiply(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.contiguousPointer, lda: k,
                           b: b.contiguousPointer, ldb: n, c: c.contiguousPointer, ldc: n)
         }
-        return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+    }
+
+    private static func gflops(_ m: Int, _ n: Int, _ k: Int, _ seconds: Double) -> Double {
+        2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }
 }

@@ -32,6 +32,22 @@ func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
     return times[times.count / 2]
 }
 
+/// Median seconds per run of each of `bodies`, timed in alternation: after one warm-up run of each, every
+/// round runs each body once. Side-by-side comparisons use this so that a machine whose speed drifts
+/// (shared virtual machines do, by tens of percent) slows every contender alike.
+func alternatingMedianSeconds(repetitions: Int, _ bodies: [() -> Void]) -> [Double] {
+    for body in bodies { body() }
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<max(repetitions, 1) {
+        for (index, body) in bodies.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+    }
+    return times.map { $0.sorted()[$0.count / 2] }
+}
+
 /// Prints results as a table, or as one JSON object per line (`{"case", "value", "unit"}`; a peer's
 /// figure is a row of its own with the peer's name appended to the case).
 func report(_ results: [BenchmarkResult], options: BenchmarkOptions, title: String) {
