@@ -136,8 +136,7 @@ void *mk_gemm_workspace(size_t bytes) {
 
 // MARK: convolution entry points (conv_driver_body.h), on the path the caller names
 
-// The path that serves `isa`: itself when this CPU runs it, else the best one below it.
-static int mk_conv_path(int isa) {
+int mk_conv_path(int isa) {
 #if MK_X86
     if (isa == MK_ISA_AVX512 && mk_isa_supported(MK_ISA_AVX512)) return MK_ISA_AVX512;
     if ((isa == MK_ISA_AVX512 || isa == MK_ISA_AVX2) && mk_isa_supported(MK_ISA_AVX2)) return MK_ISA_AVX2;
@@ -146,17 +145,6 @@ static int mk_conv_path(int isa) {
 #endif
     return MK_ISA_PORTABLE;
 }
-
-#if MK_X86
-#define MK_CONV_DISPATCH(isa, call)                                  \
-    switch (mk_conv_path(isa)) {                                     \
-    case MK_ISA_AVX512: call(avx512); break;                         \
-    case MK_ISA_AVX2: call(avx2); break;                             \
-    default: call(portable); break;                                  \
-    }
-#else
-#define MK_CONV_DISPATCH(isa, call) call(portable);
-#endif
 
 ptrdiff_t mk_conv_panel_rows(int isa) {
     switch (mk_conv_path(isa)) {

@@ -32,12 +32,31 @@
                                          float *dx, ptrdiff_t n0, ptrdiff_t n1, ptrdiff_t c0, ptrdiff_t c1); \
     void mk_conv_backward_weight_##suffix(const mk_conv_shape *s, const float *x, const float *dy,       \
                                           float *dw, ptrdiff_t ldw, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t q0, \
-                                          ptrdiff_t q1);
+                                          ptrdiff_t q1);                                                 \
+    void mk_winograd_weight_##suffix(int flipped, ptrdiff_t m, ptrdiff_t k, const float *w, ptrdiff_t panel0, \
+                                     ptrdiff_t panel1, float *u);                                        \
+    void mk_winograd_forward_##suffix(const mk_conv_shape *s, const float *u, const float *bias,        \
+                                      const float *x, float *y, ptrdiff_t t0, ptrdiff_t t1);
 
 MK_DECLARE_PATH(portable)
 #if MK_X86
 MK_DECLARE_PATH(avx2)
 MK_DECLARE_PATH(avx512)
+#endif
+
+// The path that serves a conv entry point's `isa`: itself when this CPU runs it, else the best one below.
+int mk_conv_path(int isa);
+
+// Runs call(suffix) for the path serving `isa` (conv and Winograd entry points).
+#if MK_X86
+#define MK_CONV_DISPATCH(isa, call)                                  \
+    switch (mk_conv_path(isa)) {                                     \
+    case MK_ISA_AVX512: call(avx512); break;                         \
+    case MK_ISA_AVX2: call(avx2); break;                             \
+    default: call(portable); break;                                  \
+    }
+#else
+#define MK_CONV_DISPATCH(isa, call) call(portable);
 #endif
 
 float mk_extreme_index(const float *x, ptrdiff_t n, ptrdiff_t *index, int wantMax);

@@ -6,8 +6,8 @@
 // falls back to the best supported path below it, and mk_isa_requested() reports what was asked.
 // All pointers are Float32, all lengths element counts. No function keeps a pointer to its arguments;
 // only mk_sgemm and the convolution, pooling and depthwise kernels allocate: one per-thread scratch
-// buffer (packing panels, padded planes; a few MB at most), reused by later calls on the same thread and
-// freed when the thread exits.
+// buffer (packing panels, padded planes, Winograd tiles; 8 MB at most), reused by later calls on the same
+// thread and freed when the thread exits.
 #ifndef CMEDKERNELS_H
 #define CMEDKERNELS_H
 
@@ -133,6 +133,40 @@ void mk_conv_backward_input(int isa, const mk_conv_shape *shape, const float *pa
 /// (at multiples of 256 from 0) add the partial sums in a fixed order.
 void mk_conv_backward_weight(int isa, const mk_conv_shape *shape, const float *x, const float *dy, float *dw,
                              ptrdiff_t ldw, ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t q0, ptrdiff_t q1);
+
+// MARK: Winograd convolution (3×3, stride 1)
+
+// The Winograd F(2×2, 3×3) algorithm for one group of a 3×3 convolution at stride 1 and dilation 1 (any
+// padding; `shape` as for mk_conv_*): each 2×2 output tile is Aᵀ [Σ over channels of U ⊙ V] A, with
+// U = G g Gᵀ per (output, input) channel pair and V = Bᵀ d B per input channel and 4×4 input patch, so
+// that the bulk of the work is 16 GEMMs on the path's SGEMM micro-kernel with 2.25× fewer multiply-adds
+// than the direct sum. It rounds differently from mk_conv_forward (errors of a few 1e-7 of the output's
+// scale, about twice as large), but its result depends only on the shape and the path: not on how tiles
+// are split across calls, and the AVX2 and AVX-512 paths agree bit for bit. Entry points take the path as
+// the mk_conv_* ones do. Scratch: the per-thread workspace holds one block of transformed tiles (about 512 KB;
+// up to 8 MB with hundreds of channels) and a few padded input rows.
+
+/// 1 when the path serving `isa` has the Winograd kernels (every x86-64 path; not arm64's portable one).
+int mk_winograd_supported(int isa);
+/// Floats of a transformed weight for m output and k input channels on the path: 16·(ceil(m / MR)·MR·k
+/// + 16) (consecutive ξ are 16 floats further apart than they need to be, so as not to share cache sets).
+size_t mk_winograd_weight_floats(int isa, ptrdiff_t m, ptrdiff_t k);
+/// Transforms the 3×3 kernels g(o, c) of output channels in panels [panel0, panel1) (MR channels each,
+/// see mk_conv_panel_rows; rows past m are zeroed) into u, laid out for mk_winograd_forward (U[ξ], ξ < 16,
+/// each the panels of a packed m×k operand). flipped = 0: w is the [m, k, 3, 3] weight and g(o, c) =
+/// w[o, c]; flipped = 1: w is a [k, m, 3, 3] weight and g(o, c) = w[c, o] rotated by 180°, which makes the
+/// input gradient of that weight's convolution (stride 1, padding p ≤ 2) a forward pass over dy with
+/// padding 2 − p. Disjoint panel ranges may be transformed by different threads.
+void mk_winograd_weight(int isa, int flipped, ptrdiff_t m, ptrdiff_t k, const float *w, ptrdiff_t panel0,
+                        ptrdiff_t panel1, float *u);
+/// 2×2 output tiles of the convolution: batch·ceil(out_height / 2)·ceil(out_width / 2), numbered image by
+/// image, row by row.
+ptrdiff_t mk_winograd_tiles(const mk_conv_shape *shape);
+/// y = W ⋆ x (+ bias) over output tiles [t0, t1) and all the group's output channels (overwritten), with
+/// u from mk_winograd_weight(isa, …, out_channels, channels, …) over all panels; bias may be NULL.
+/// Requires kernel 3×3, stride 1, dilation 1.
+void mk_winograd_forward(int isa, const mk_conv_shape *shape, const float *u, const float *bias, const float *x,
+                         float *y, ptrdiff_t t0, ptrdiff_t t1);
 
 // MARK: depthwise convolution
 

@@ -5,7 +5,9 @@ import CMedKernels
 /// means replacing the body of one of these functions; nothing above them knows how they compute.
 ///
 /// Paths: depthwise → the direct kernels of the C target (`mk_depthwise_*`, DepthwiseConvolution.swift);
-/// everything else → the implicit GEMM of the C target (`mk_conv_*`, conv_driver_body.h), which packs the
+/// 3×3 at stride 1 with enough channels → Winograd F(2×2, 3×3) for the forward pass and the input gradient
+/// (`mk_winograd_*`, WinogradConvolution.swift; `MEDTENSOR_WINOGRAD=0` turns it off); everything else → the
+/// implicit GEMM of the C target (`mk_conv_*`, conv_driver_body.h), which packs the
 /// GEMM's B panels straight from the image, so that no column matrix is ever written, not even a tile of
 /// one. The backward pass is dX = col2im(Wᵀ·dY), with each MR×NR tile of Wᵀ·dY scattered into dX while it
 /// is in registers' reach, and dW = dY·colsᵀ. Groups are pointer offsets, never split and concatenated.
@@ -48,18 +50,28 @@ enum ConvolutionKernels {
         let stride = mk_conv_packed_floats(isa, m, depth)
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, stride * g.groups))
         let w = SendablePointer(weight), out = SendablePointer(buffer)
-        let grain = Swift.max(1, 65_536 / Swift.max(1, rows * depth))
-        Parallel.forEachRange(panels * g.groups, grain: work(g) < parallelThreshold ? Int.max : grain) { range in
+        forEachPanelRange(panels: panels, groups: g.groups, floatsPerPanel: rows * depth,
+                          serial: work(g) < parallelThreshold) { group, first, last in
+            mk_conv_pack(isa, transposed ? 1 : 0, m, depth, w.pointer + group * og * k, k, first, last,
+                         out.pointer + group * stride)
+        }
+        return (buffer, stride)
+    }
+
+    /// Calls `body(group, firstPanel, endPanel)` on ranges covering the panels of every group (each range
+    /// within one group), in parallel over about 64K floats of output per thread unless `serial`.
+    static func forEachPanelRange(panels: Int, groups: Int, floatsPerPanel: Int, serial: Bool,
+                                  _ body: (Int, Int, Int) -> Void) {
+        let grain = Swift.max(1, 65_536 / Swift.max(1, floatsPerPanel))
+        Parallel.forEachRange(panels * groups, grain: serial ? Int.max : grain) { range in
             var index = range.lowerBound
             while index < range.upperBound {
                 let group = index / panels, first = index % panels
                 let last = Swift.min(panels, first + range.upperBound - index)
-                mk_conv_pack(isa, transposed ? 1 : 0, m, depth, w.pointer + group * og * k, k, first, last,
-                             out.pointer + group * stride)
+                body(group, first, last)
                 index += last - first
             }
         }
-        return (buffer, stride)
     }
 
     /// output = conv(input, weight) + bias. `bias` may be nil.
@@ -68,6 +80,9 @@ enum ConvolutionKernels {
         guard g.batch > 0 else { return }
         if g.isDepthwise { return depthwiseForward(g, input: input, weight: weight, bias: bias, output: output) }
         let isa = mk_isa_active()
+        if winogradForwardApplies(g, isa: isa) {
+            return winogradForward(g, isa: isa, input: input, weight: weight, bias: bias, output: output)
+        }
         let (a, groupStride) = packed(g, isa: isa, transposed: false, weight: weight)
         defer { a.deallocate() }
         let s = shape(g)
@@ -94,6 +109,9 @@ enum ConvolutionKernels {
         guard g.batch > 0 else { return }
         if g.isDepthwise { return depthwiseBackwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput) }
         let isa = mk_isa_active()
+        if winogradBackwardInputApplies(g, isa: isa) {
+            return winogradBackwardInput(g, isa: isa, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
+        }
         let (a, groupStride) = packed(g, isa: isa, transposed: true, weight: weight)
         defer { a.deallocate() }
         let s = shape(g)
