@@ -35,6 +35,10 @@ import Testing
         guard mk_winograd_supported(isa) != 0 else { return }
         ConvolutionKernels.$useWinograd.withValue(true) {
             #expect(ConvolutionKernels.winogradForwardApplies(Self.geometry(config), isa: isa))
+            // The forward pass takes the path only when not recorded for autograd.
+            let (x, weight, bias) = ConvolutionTests.operands(config, seed: 41)
+            let reference = ReferenceConv(config: config, x: x.scalars, weight: weight.scalars, bias: bias?.scalars)
+            #expect(referenceError(withoutGrad { config.run(x, weight, bias) }.scalars, reference.forward()) < 1e-5)
             KernelTests.expectMatchesDirectLoops(config, seed: 41)
         }
     }
@@ -45,15 +49,29 @@ import Testing
         let (x, weight, bias) = ConvolutionTests.operands(config, seed: 43)
         func run(winograd: Bool) -> (y: [Float], dx: [Float]) {
             ConvolutionKernels.$useWinograd.withValue(winograd) {
+                let inference = withoutGrad { config.run(x, weight, bias) }
                 let xg = x.requiringGrad()
                 let y = config.run(xg, weight, bias)
                 y.backward(randomTensor(y.shape, seed: 44))
-                return (y.scalars, xg.grad!.scalars)
+                return (inference.scalars, xg.grad!.scalars)
             }
         }
         let (on, off) = (run(winograd: true), run(winograd: false))
         #expect(relativeError(on.y, off.y) < 1e-5)
         #expect(relativeError(on.dx, off.dx) < 1e-5)
+    }
+
+    /// A forward pass recorded for autograd stays on the implicit GEMM (bit for bit), while the same call
+    /// without recording takes the Winograd path (different rounding).
+    @Test func recordedForwardStaysOnTheImplicitGEMM() {
+        let config = Self.cases[3]
+        let (x, weight, bias) = ConvolutionTests.operands(config, seed: 45)
+        func bits(_ y: Tensor) -> [UInt32] { y.scalars.map(\.bitPattern) }
+        let gemm = ConvolutionKernels.$useWinograd.withValue(false) { bits(withoutGrad { config.run(x, weight, bias) }) }
+        ConvolutionKernels.$useWinograd.withValue(true) {
+            #expect(bits(config.run(x, weight.requiringGrad(), bias)) == gemm)
+            #expect(bits(withoutGrad { config.run(x, weight, bias) }) != gemm)
+        }
     }
 
     /// Only 3×3 kernels at stride 1 and dilation 1 with enough channels per group and an output of at least

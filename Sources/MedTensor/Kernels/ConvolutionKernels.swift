@@ -75,12 +75,14 @@ enum ConvolutionKernels {
     }
 
     /// output = conv(input, weight) + bias. `bias` may be nil.
+    /// `forTraining`: the output is recorded for a backward pass, so the Winograd path is not used (see
+    /// WinogradConvolution.swift for why).
     static func forward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, forTraining: Bool = false) {
         guard g.batch > 0 else { return }
         if g.isDepthwise { return depthwiseForward(g, input: input, weight: weight, bias: bias, output: output) }
         let isa = mk_isa_active()
-        if winogradForwardApplies(g, isa: isa) {
+        if !forTraining && winogradForwardApplies(g, isa: isa) {
             return winogradForward(g, isa: isa, input: input, weight: weight, bias: bias, output: output)
         }
         let (a, groupStride) = packed(g, isa: isa, transposed: false, weight: weight)

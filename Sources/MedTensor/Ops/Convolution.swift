@@ -95,8 +95,9 @@ extension Tensor {
         }
         let x = contiguousData(), w = weight.contiguousData(), b = bias?.contiguousData()
         let output = Tensor.uninitialized(geometry.outputShape)
+        let recorded = GradMode.isEnabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         ConvolutionKernels.forward(geometry, input: x.pointer, weight: w.pointer, bias: b?.pointer,
-                                   output: output.storage.pointer)
+                                   output: output.storage.pointer, forTraining: recorded)
         withExtendedLifetime((x.owner, w.owner, b?.owner)) {}
 
         let (needInput, needWeight, needBias) = (requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
