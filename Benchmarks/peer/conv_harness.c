@@ -19,15 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static ptrdiff_t rnd(ptrdiff_t lo, ptrdiff_t hi) { return lo + (ptrdiff_t)(rng() % (uint64_t)(hi - lo + 1)); }
-static float rndf(void) { return (float)((double)(rng() >> 11) / 9007199254740992.0 * 2.0 - 1.0); }
+#include "harness_random.h"
 
 // 64-byte aligned (the emulated aligned loads check it, as the real ones fault).
 static float *floats(size_t count, int random) {
@@ -118,6 +110,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "the AVX-512 emulation needs x86-64\n");
     return 2;
 #else
+    rng_state = 0x2545F4914F6CDD1Dull;
     const int cases = argc > 1 ? atoi(argv[1]) : 300;
     int winograd_cases = 0;
     for (int index = 0; index < cases; index++) {

@@ -52,15 +52,7 @@ char *openblas_get_corename(void);
 
 // MARK: utilities
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static ptrdiff_t rnd(ptrdiff_t lo, ptrdiff_t hi) { return lo + (ptrdiff_t)(rng() % (uint64_t)(hi - lo + 1)); }
-static float rndf(void) { return (float)((double)(rng() >> 11) / 9007199254740992.0 * 2.0 - 1.0); }
+#include "harness_random.h"
 
 static double now(void) {
     struct timespec ts;
