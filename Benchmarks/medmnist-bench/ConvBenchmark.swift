@@ -42,13 +42,13 @@ enum ConvBenchmark {
             }
             if options.includes("\(c.name)-bwd") {
                 var times: [Double] = []
-                for repetition in 0...max(options.repetitions, 1) {
+                for repetition in 0..<(warmUpRuns + max(options.repetitions, 1)) {
                     let x = input.requiringGrad(), w = weight.requiringGrad(), b = bias.requiringGrad()
                     let output = forward(x, w, b)
                     let seed = Tensor.ones(output.shape)
                     let start = DispatchTime.now().uptimeNanoseconds
                     output.backward(seed)
-                    if repetition > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                    if repetition >= warmUpRuns { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
                 }
                 times.sort()
                 results.append(BenchmarkResult(name: "\(c.name)-bwd", value: Double(c.batch) / times[times.count / 2], unit: "images/s"))

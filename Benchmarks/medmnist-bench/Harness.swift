@@ -19,9 +19,14 @@ struct BenchmarkOptions {
     func includes(_ name: String) -> Bool { filter.map { name.contains($0) } ?? true }
 }
 
-/// Median wall time in seconds of `repetitions` runs of `body` after one warm-up run.
+/// Runs before the timed ones. One is not enough: a fresh process's first few large allocations fault their
+/// pages in (malloc maps them anew until its thresholds adapt), which a training loop pays once but a
+/// median of five would still include.
+let warmUpRuns = 3
+
+/// Median wall time in seconds of `repetitions` runs of `body` after ``warmUpRuns`` untimed runs.
 func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
-    body()
+    for _ in 0..<warmUpRuns { body() }
     var times: [Double] = []
     for _ in 0..<max(repetitions, 1) {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -32,11 +37,11 @@ func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
     return times[times.count / 2]
 }
 
-/// Median seconds per run of each of `bodies`, timed in alternation: after one warm-up run of each, every
+/// Median seconds per run of each of `bodies`, timed in alternation: after ``warmUpRuns`` of each, every
 /// round runs each body once. Side-by-side comparisons use this so that a machine whose speed drifts
 /// (shared virtual machines do, by tens of percent) slows every contender alike.
 func alternatingMedianSeconds(repetitions: Int, _ bodies: [() -> Void]) -> [Double] {
-    for body in bodies { body() }
+    for _ in 0..<warmUpRuns { for body in bodies { body() } }
     var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<max(repetitions, 1) {
         for (index, body) in bodies.enumerated() {

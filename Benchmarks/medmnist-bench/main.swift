@@ -13,7 +13,7 @@ GROUPS:
 OPTIONS:
   --json            One JSON object per line: {"case": …, "value": …, "unit": …}.
   --case SUBSTRING  Only cases whose name contains SUBSTRING.
-  --repetitions N   Timed repetitions per case after one warm-up (default 5; the median is reported).
+  --repetitions N   Timed repetitions per case after three warm-up runs (default 5; the median is reported).
   --quick           Tiny sizes, to check that the benchmarks run (CI); the figures mean nothing.
 """
 

@@ -7,7 +7,7 @@ Usage:
                                        [--case SUBSTRING]
 
 For each case, the Swift benchmark (JSON mode) and PyTorch take turns `--rounds` times, each turn timing the
-median of `--repetitions` runs after a warm-up; the table shows the median figures and the median ratio
+median of `--repetitions` runs after three warm-up runs; the table shows the median figures and the median ratio
 ours / PyTorch (> 1: we are faster) with its range over the rounds. Alternating matters on shared machines,
 where the speed of a core drifts by tens of percent from one minute to the next. "bwd" is the backward pass
 alone after an untimed forward, in both.
@@ -31,8 +31,12 @@ CASES = [  # name, batch, in, out, size, kernel, stride, padding, groups (as Con
 ]
 
 
+WARM_UP_RUNS = 3  # as medmnist-bench: a fresh process's first large allocations fault their pages in
+
+
 def median_seconds(fn, repetitions):
-    fn()
+    for _ in range(WARM_UP_RUNS):
+        fn()
     times = []
     for _ in range(repetitions):
         start = time.perf_counter()
@@ -50,13 +54,13 @@ def torch_figures(case, repetitions):
     with torch.no_grad():
         forward = n / median_seconds(lambda: F.conv2d(x, w, b, s, p, 1, g), repetitions)
     times = []
-    for r in range(repetitions + 1):
+    for r in range(WARM_UP_RUNS + repetitions):
         xs, ws, bs = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
         out = F.conv2d(xs, ws, bs, s, p, 1, g)
         seed = torch.ones_like(out)
         start = time.perf_counter()
         out.backward(seed)
-        if r > 0:
+        if r >= WARM_UP_RUNS:
             times.append(time.perf_counter() - start)
     return {f"{name}-fwd": forward, f"{name}-bwd": n / statistics.median(times)}
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch peer of `medmnist-bench models`: the same cases (timm / torchvision models, 9 classes, random inputs,
-2 threads; train = forward + cross-entropy + backward + SGD momentum 0.9; median of 3 after a warm-up) and the
+2 threads; train = forward + cross-entropy + backward + SGD momentum 0.9; median of 3 after three warm-up steps) and the
 ratio table.
 
 Usage:
@@ -55,7 +55,8 @@ def measure(name, size, batch, train):
         def step():
             with torch.no_grad():
                 model(x)
-    step()
+    for _ in range(3):  # warm-up runs, as medmnist-bench
+        step()
     times = []
     for _ in range(3):
         start = time.perf_counter()
