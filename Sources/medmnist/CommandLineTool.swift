@@ -7,8 +7,9 @@ protocol Subcommand {
     static var summary: String { get }
     /// Full help: usage line and options.
     static var help: String { get }
-    /// Runs with the arguments after the subcommand's name.
-    static func run(_ arguments: [String]) throws
+    /// Runs with the arguments after the subcommand's name. Async so that commands can await the library's
+    /// async APIs (downloads); synchronous commands satisfy it as they are.
+    static func run(_ arguments: [String]) async throws
 }
 
 /// A mistake in how the tool was called: printed with the command's help, exit code 2.

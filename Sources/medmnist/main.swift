@@ -50,7 +50,7 @@ default:
         exit(0)
     }
     do {
-        try command.run(rest)
+        try await command.run(rest)
     } catch let error as UsageError {
         printError("medmnist \(command.name): \(error)\n\n\(command.help)")
         exit(2)

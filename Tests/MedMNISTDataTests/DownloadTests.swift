@@ -21,23 +21,23 @@ import Testing
                    showProgress: false)
     }
 
-    @Test func downloadsVerifiesAndRenames() throws {
+    @Test func downloadsVerifiesAndRenames() async throws {
         let server = try TestHTTPServer(routes: ["/ok/breastmnist.npz": .file(npz)])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let root = DatasetRoot(folder.appendingPathComponent("nested/root"))
-        let url = try downloader(server, "ok").download(file(), into: root)
+        let url = try await downloader(server, "ok").download(file(), into: root)
         #expect(url == root.url(for: file()))
         #expect(try [UInt8](Data(contentsOf: url)) == npz)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.url.path) == ["breastmnist.npz"])
         try root.verify(file())
         // A second call finds the file with the right MD5 and does not fetch again.
-        try downloader(server, "ok").download(file(), into: root)
+        try await downloader(server, "ok").download(file(), into: root)
         #expect(server.hits("/ok/breastmnist.npz") == 1)
     }
 
-    @Test func wrongMD5IsRejectedAndLeavesNothing() throws {
+    @Test func wrongMD5IsRejectedAndLeavesNothing() async throws {
         var other = npz
         other[other.count / 2] ^= 0xFF
         let server = try TestHTTPServer(routes: ["/bad/breastmnist.npz": .file(other)])
@@ -46,7 +46,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let root = DatasetRoot(folder)
         do {
-            try downloader(server, "bad").download(file(), into: root)
+            try await downloader(server, "bad").download(file(), into: root)
             Issue.record("expected an MD5 error")
         } catch let error as DownloadError {
             guard case .md5Mismatch(let url, let expected, _, let destination) = error else { Issue.record("\(error)"); return }
@@ -56,13 +56,13 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
-    @Test func notFoundFailsAtOnceNamingTheURL() throws {
+    @Test func notFoundFailsAtOnceNamingTheURL() async throws {
         let server = try TestHTTPServer(routes: [:])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         do {
-            try downloader(server, "missing", attempts: 3).download(file(), into: DatasetRoot(folder))
+            try await downloader(server, "missing", attempts: 3).download(file(), into: DatasetRoot(folder))
             Issue.record("expected a 404")
         } catch let error as DownloadError {
             guard case .httpStatus(_, 404, _) = error else { Issue.record("\(error)"); return }
@@ -72,22 +72,22 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
-    @Test func droppedConnectionIsRetriedThenReported() throws {
+    @Test func droppedConnectionIsRetriedThenReported() async throws {
         let server = try TestHTTPServer(routes: ["/drop/breastmnist.npz": .drop(npz), "/flaky/breastmnist.npz": .flaky(npz, failures: 1)])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let root = DatasetRoot(folder)
-        #expect(throws: DownloadError.self) { try downloader(server, "drop").download(file(), into: root) }
+        await #expect(throws: DownloadError.self) { try await downloader(server, "drop").download(file(), into: root) }
         #expect(server.hits("/drop/breastmnist.npz") == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
         // A connection that drops once succeeds on the retry.
-        try downloader(server, "flaky").download(file(), into: root)
+        try await downloader(server, "flaky").download(file(), into: root)
         #expect(server.hits("/flaky/breastmnist.npz") == 2)
         try root.verify(file())
     }
 
-    @Test func offlineSaysWhichURLAndWhereToPutTheFile() throws {
+    @Test func offlineSaysWhichURLAndWhereToPutTheFile() async throws {
         // A port with nothing listening: connection refused.
         let server = try TestHTTPServer(routes: [:])
         let port = server.port
@@ -97,7 +97,7 @@ import Testing
         let downloader = Downloader(mirror: URL(string: "http://127.0.0.1:\(port)")!, attempts: 2, retryDelay: 0.01,
                                     timeout: 5, showProgress: false)
         do {
-            try downloader.download(file(), into: DatasetRoot(folder))
+            try await downloader.download(file(), into: DatasetRoot(folder))
             Issue.record("expected a transport error")
         } catch let error as DownloadError {
             let text = error.description

@@ -1,3 +1,6 @@
+import Foundation
+import MedTensor
+
 /// Why a download failed. Every case names the URL, and the failure message says where the file belongs so
 /// it can be fetched by hand.
 public enum DownloadError: Error, CustomStringConvertible {
@@ -24,6 +27,26 @@ public enum DownloadError: Error, CustomStringConvertible {
             "download of \(url) stopped after \(received) of \(expected) bytes. \(manualHint(url, destination))"
         case .io(let path, let reason):
             "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+extension DownloadError {
+    /// The dataset error for a failed ``FileDownloader`` transfer: the same URL, destination and attempt count.
+    init(_ error: FileDownloadError) {
+        let url = error.url.absoluteString
+        let destination = error.destination.path
+        switch error.reason {
+        case .httpStatus(let status):
+            self = .httpStatus(url: url, status: status, destination: destination)
+        case .transport(let reason), .unreadableSource(let reason):
+            self = .transport(url: url, reason: reason, attempts: error.attempts, destination: destination)
+        case .incomplete(let received, let expected):
+            self = .incomplete(url: url, received: received, expected: expected, destination: destination)
+        case .checksumMismatch(_, let expected, let actual, _):
+            self = .md5Mismatch(url: url, expected: expected, actual: actual, destination: destination)
+        case .fileSystem(let reason):
+            self = .io(path: destination, reason: reason)
         }
     }
 }

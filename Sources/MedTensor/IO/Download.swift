@@ -70,10 +70,12 @@ public struct Checksum: Sendable, Equatable, CustomStringConvertible {
 
 /// How ``FileDownloader`` fetches a file.
 public struct FileDownloadOptions: Sendable {
-    /// When to draw a progress bar on standard error.
+    /// When to report progress on standard error. On a terminal the bar is redrawn in place; otherwise (a log
+    /// file, CI) a line is written at every quarter of the file. Retries are announced with the bar.
     public enum Progress: Sendable {
         /// Only when standard error is a terminal.
         case automatic
+        /// On a terminal or, as a line per quarter, in a log.
         case always
         case never
     }
@@ -89,6 +91,9 @@ public struct FileDownloadOptions: Sendable {
     /// Tries per download. Transport errors, dropped connections and HTTP 408/425/429/5xx are retried;
     /// other HTTP errors, checksum mismatches and file system errors are not.
     public var maxAttempts = 4
+    /// Also retry when the data does not match a checksum, for sources whose checksum is trusted over the
+    /// transfer (a catalog's MD5): a corrupted transfer is then fetched again rather than reported at once.
+    public var retriesChecksumMismatch = false
     /// Seconds before the first retry; each retry waits twice as long (±25 % jitter), up to ``maxBackoff``.
     public var initialBackoff: Double = 1
     public var maxBackoff: Double = 30
@@ -224,12 +229,22 @@ public enum FileDownloader {
                     attempts: attempt)
             } catch let failed as AttemptFailure {
                 let reason = failed.reason
-                guard reason.isRetryable, attempt < maxAttempts else { throw failure(reason, attempt) }
+                guard shouldRetry(reason, options), attempt < maxAttempts else { throw failure(reason, attempt) }
                 let base = min(options.maxBackoff, options.initialBackoff * Double(1 << min(attempt - 1, 20)))
                 let delay = base * Double.random(in: 0.75...1.25)
+                if DownloadProgressBar.isShown(options.progress) {
+                    DownloadProgressBar.note(
+                        "retrying \(url.absoluteString) in \(String(format: "%.1f", delay)) s "
+                            + "(attempt \(attempt + 1) of \(maxAttempts)): \(reason)")
+                }
                 try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
             }
         }
+    }
+
+    private static func shouldRetry(_ reason: FileDownloadError.Reason, _ options: FileDownloadOptions) -> Bool {
+        if case .checksumMismatch = reason { return options.retriesChecksumMismatch }
+        return reason.isRetryable
     }
 
     // MARK: - one attempt
@@ -552,10 +567,13 @@ private final class TemporaryFile: @unchecked Sendable {  // used from one queue
 
 // MARK: - progress bar
 
-/// A one-line progress bar on standard error, redrawn at most ten times a second.
+/// A one-line progress bar on standard error, redrawn at most ten times a second on a terminal; elsewhere
+/// (a log) a line per quarter of the file, since carriage returns would pile up there.
 final class DownloadProgressBar: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
     private let label: String
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastQuarter = -1
     private var total: Int64 = -1
     private var current: Int64 = 0
     private var started = Date()
@@ -565,11 +583,22 @@ final class DownloadProgressBar: @unchecked Sendable {  // guarded by `lock`
     private init(label: String) { self.label = label }
 
     static func make(_ mode: FileDownloadOptions.Progress, label: String) -> DownloadProgressBar? {
+        isShown(mode) ? DownloadProgressBar(label: label) : nil
+    }
+
+    static func isShown(_ mode: FileDownloadOptions.Progress) -> Bool {
         switch mode {
-        case .never: return nil
-        case .always: return DownloadProgressBar(label: label)
-        case .automatic: return isatty(STDERR_FILENO) == 1 ? DownloadProgressBar(label: label) : nil
+        case .never: return false
+        case .always: return true
+        case .automatic: return isatty(STDERR_FILENO) == 1
         }
+    }
+
+    /// A line of its own, such as a retry notice.
+    static func note(_ text: String) {
+        let line = (isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : "") + text + "\n"
+        let bytes = Array(line.utf8)
+        bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     func start(total: Int64) {
@@ -584,15 +613,23 @@ final class DownloadProgressBar: @unchecked Sendable {  // guarded by `lock`
         defer { lock.unlock() }
         current = bytes
         let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        draw(now, newline: false)
+        if isTerminal {
+            guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+            lastDraw = now
+            draw(now, newline: false)
+        } else if total > 0 {
+            let quarter = Int(min(4, 4 * current / total))
+            guard quarter > lastQuarter else { return }
+            lastQuarter = quarter
+            draw(now, newline: true)
+        }
     }
 
     func finish(success: Bool) {
         lock.lock()
         defer { lock.unlock() }
         guard drawn || success else { return }
+        guard isTerminal || lastQuarter < 4 else { return }  // the log already has its 100 % line
         draw(Date(), newline: true)
     }
 
@@ -600,7 +637,7 @@ final class DownloadProgressBar: @unchecked Sendable {  // guarded by `lock`
         drawn = true
         let seconds = max(now.timeIntervalSince(started), 1e-3)
         let rate = Double(current) / seconds
-        var line = "\r\(label) "
+        var line = (isTerminal ? "\r" : "") + "\(label) "
         if total > 0 {
             let fraction = min(1, Double(current) / Double(total))
             let width = 24

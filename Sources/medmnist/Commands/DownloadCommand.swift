@@ -19,7 +19,7 @@ enum DownloadCommand: Subcommand {
       --force        Download even if a correct file is present.
     """
 
-    static func run(_ arguments: [String]) throws {
+    static func run(_ arguments: [String]) async throws {
         let options = try Arguments(arguments, valued: ["size", "root", "mirror"], flagNames: ["force"])
         let info = try DataOptions.dataset(options, positionalAllowed: true)
         let file = try info.file(size: DataOptions.size(options, for: info))
@@ -28,7 +28,7 @@ enum DownloadCommand: Subcommand {
             guard let url = URL(string: mirror), url.scheme != nil else { throw UsageError("--mirror needs a URL, got '\(mirror)'") }
             downloader.mirror = url
         }
-        let path = try downloader.download(file, into: DataOptions.root(options), force: options.flag("force"))
+        let path = try await downloader.download(file, into: DataOptions.root(options), force: options.flag("force"))
         print(path.path)
     }
 }
