@@ -50,10 +50,13 @@ let package = Package(
             path: "Benchmarks/medmnist-bench"
         ),
         .executableTarget(name: "tensor-mlp", dependencies: ["MedTensor"], path: "Examples/tensor-mlp"),
-        .testTarget(name: "MedTensorTests", dependencies: ["MedTensor"]),
-        .testTarget(name: "MedLayersTests", dependencies: ["MedLayers"]),
-        .testTarget(name: "MedModelsTests", dependencies: ["MedModels"]),
-        .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData"]),
+        // Helpers shared by the test targets (gradient check, seeded tensors, relative error, a local HTTP
+        // server); a plain target, not a product, so that the test targets can import it.
+        .target(name: "MedTestSupport", dependencies: ["MedTensor"], path: "Tests/MedTestSupport"),
+        .testTarget(name: "MedTensorTests", dependencies: ["MedTensor", "MedTestSupport"]),
+        .testTarget(name: "MedLayersTests", dependencies: ["MedLayers", "MedTestSupport"]),
+        .testTarget(name: "MedModelsTests", dependencies: ["MedModels", "MedTestSupport"]),
+        .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData", "MedTestSupport"]),
         .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining"]),
     ],
     swiftLanguageModes: [.v6]

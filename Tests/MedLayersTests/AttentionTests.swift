@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 import MedTensor
 @testable import MedLayers
@@ -38,7 +39,7 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
 
     @Test(arguments: shapes)
     func withoutBias(_ s: AttentionShape) {
-        let worst = AttentionGradientCheck().run([seededTensor(s.q, seed: 1), seededTensor(s.k, seed: 2), seededTensor(s.v, seed: 3)]) { x in
+        let worst = GradientCheck().run([randomTensor(s.q, seed: 1), randomTensor(s.k, seed: 2), randomTensor(s.v, seed: 3)]) { x in
             scaledDotProductAttention(query: x[0], key: x[1], value: x[2], scale: nil, bias: nil, blockRows: s.blockRows)
         }
         print("gradcheck sdpa \(s.testDescription): worst \(String(format: "%.2e", worst))")
@@ -46,8 +47,8 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
 
     @Test(arguments: shapes)
     func withDenseBias(_ s: AttentionShape) {
-        let worst = AttentionGradientCheck().run([seededTensor(s.q, seed: 4), seededTensor(s.k, seed: 5),
-                                                  seededTensor(s.v, seed: 6), seededTensor(s.scores, seed: 7)]) { x in
+        let worst = GradientCheck().run([randomTensor(s.q, seed: 4), randomTensor(s.k, seed: 5),
+                                                  randomTensor(s.v, seed: 6), randomTensor(s.scores, seed: 7)]) { x in
             scaledDotProductAttention(query: x[0], key: x[1], value: x[2], scale: 0.7, bias: .dense(x[3]), blockRows: s.blockRows)
         }
         print("gradcheck sdpa+bias \(s.testDescription): worst \(String(format: "%.2e", worst))")
@@ -58,8 +59,8 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
     @Test(arguments: [[3, 5, 6], [1, 1, 1, 6], [6]])
     func withBroadcastBias(_ biasShape: [Int]) {
         let s = AttentionShape(batch: 2, heads: 3, queries: 5, keys: 6, depth: 4, valueDepth: 3, blockRows: 2)
-        AttentionGradientCheck().run([seededTensor(s.q, seed: 8), seededTensor(s.k, seed: 9), seededTensor(s.v, seed: 10),
-                                      seededTensor(biasShape, seed: 11)]) { x in
+        GradientCheck().run([randomTensor(s.q, seed: 8), randomTensor(s.k, seed: 9), randomTensor(s.v, seed: 10),
+                                      randomTensor(biasShape, seed: 11)]) { x in
             scaledDotProductAttention(query: x[0], key: x[1], value: x[2], scale: nil, bias: .dense(x[3]), blockRows: s.blockRows)
         }
     }
@@ -68,8 +69,8 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
     @Test(arguments: [nil, 2] as [Int?])
     func withDecomposedBias(_ blockRows: Int?) {
         let s = AttentionShape(batch: 2, heads: 2, queries: 5, keys: 6, depth: 4, valueDepth: 3, blockRows: blockRows)
-        let worst = AttentionGradientCheck().run([seededTensor(s.q, seed: 12), seededTensor(s.k, seed: 13), seededTensor(s.v, seed: 14),
-                                                  seededTensor([2, 2, 5, 2], seed: 15), seededTensor([2, 2, 5, 3], seed: 16)]) { x in
+        let worst = GradientCheck().run([randomTensor(s.q, seed: 12), randomTensor(s.k, seed: 13), randomTensor(s.v, seed: 14),
+                                                  randomTensor([2, 2, 5, 2], seed: 15), randomTensor([2, 2, 5, 3], seed: 16)]) { x in
             scaledDotProductAttention(query: x[0], key: x[1], value: x[2], scale: nil,
                                       bias: .decomposed(rows: x[3], columns: x[4]), blockRows: s.blockRows)
         }
@@ -79,7 +80,7 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
     /// q, k, v as strided views of one fused projection, as timm's Attention produces them.
     @Test func stridedViewsOfFusedProjection() {
         let (b, n, h, d) = (2, 5, 3, 4)
-        AttentionGradientCheck().run([seededTensor([b, n, 3 * h * d], seed: 17)]) { x in
+        GradientCheck().run([randomTensor([b, n, 3 * h * d], seed: 17)]) { x in
             let qkv = x[0].reshaped([b, n, 3, h, d]).permuted([2, 0, 3, 1, 4])
             return scaledDotProductAttention(query: qkv.selected(axis: 0, index: 0), key: qkv.selected(axis: 0, index: 1),
                                              value: qkv.selected(axis: 0, index: 2))
@@ -97,9 +98,9 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
     ])
     func matchesComposedOps(_ s: AttentionShape) {
         for withBias in [false, true] {
-            let inputs = [seededTensor(s.q, seed: 20), seededTensor(s.k, seed: 21), seededTensor(s.v, seed: 22),
-                          seededTensor(s.scores, low: -2, high: 2, seed: 23)].map { $0.requiringGrad() }
-            let projection = seededTensor([s.batch, s.heads, s.queries, s.valueDepth], seed: 24)
+            let inputs = [randomTensor(s.q, seed: 20), randomTensor(s.k, seed: 21), randomTensor(s.v, seed: 22),
+                          randomTensor(s.scores, low: -2, high: 2, seed: 23)].map { $0.requiringGrad() }
+            let projection = randomTensor([s.batch, s.heads, s.queries, s.valueDepth], seed: 24)
             let fused = scaledDotProductAttention(query: inputs[0], key: inputs[1], value: inputs[2], scale: 0.3,
                                                   bias: withBias ? .dense(inputs[3]) : nil, blockRows: s.blockRows)
             (fused * projection).sum().backward()
@@ -107,9 +108,9 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
             inputs.forEach { $0.zeroGrad() }
             let reference = referenceAttention(inputs[0], inputs[1], inputs[2], scale: 0.3, bias: withBias ? inputs[3] : nil)
             (reference * projection).sum().backward()
-            #expect(transformerRelativeError(fused.detached(), reference.detached()) < 1e-5)
+            #expect(relativeError(fused.detached(), reference.detached()) < 1e-5)
             for index in 0..<(withBias ? 4 : 3) {
-                let error = transformerRelativeError(fusedGradients[index]!, inputs[index].grad!)
+                let error = relativeError(fusedGradients[index]!, inputs[index].grad!)
                 #expect(error < 1e-5, "input \(index) (bias \(withBias)): relative error \(error)")
             }
         }
@@ -128,7 +129,7 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
 
     /// The output is stored as [B, N, heads, Dv], so the usual transpose and reshape afterwards are views.
     @Test func outputTransposeIsFree() {
-        let q = seededTensor([2, 3, 5, 4], seed: 30)
+        let q = randomTensor([2, 3, 5, 4], seed: 30)
         let out = scaledDotProductAttention(query: q, key: q, value: q)
         #expect(out.shape == [2, 3, 5, 4])
         #expect(out.transposed(1, 2).isContiguous)
@@ -137,8 +138,8 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
     /// −∞ entries (a mask) get zero probability and zero gradient; a fully masked row gives zeros
     /// (PyTorch gives NaN there) and finite gradients.
     @Test func masks() {
-        let q = seededTensor([1, 1, 3, 4], seed: 31).requiringGrad(), k = seededTensor([1, 1, 4, 4], seed: 32)
-        let v = seededTensor([1, 1, 4, 2], seed: 33)
+        let q = randomTensor([1, 1, 3, 4], seed: 31).requiringGrad(), k = randomTensor([1, 1, 4, 4], seed: 32)
+        let v = randomTensor([1, 1, 4, 2], seed: 33)
         var mask = [Float](repeating: 0, count: 12)
         mask[1] = -.infinity                       // row 0 ignores key 1
         for j in 4..<8 { mask[j] = -.infinity }    // row 1 is fully masked
@@ -148,7 +149,7 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
         let keep = [0, 2, 3]
         let row0 = referenceAttention(q.detached().narrowed(axis: 2, start: 0, length: 1), k.indexSelect(axis: 2, indices: keep),
                                       v.indexSelect(axis: 2, indices: keep), scale: 0.5)
-        #expect(transformerRelativeError(out.detached().narrowed(axis: 2, start: 0, length: 1), row0) < 1e-6)
+        #expect(relativeError(out.detached().narrowed(axis: 2, start: 0, length: 1), row0) < 1e-6)
         #expect(out.detached().narrowed(axis: 2, start: 1, length: 1).scalars.allSatisfy { $0 == 0 })
         out.sum().backward()
         #expect(q.grad!.scalars.allSatisfy { $0.isFinite })
@@ -223,19 +224,19 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
         let input = try fixture.tensor("input")
         let output = module(input.reshaped([2, 12, 16]))
         (output.reshaped([2, 3, 4, 16]) * (try fixture.tensor("projection"))).sum().backward()
-        #expect(transformerRelativeError(output.detached().reshaped([2, 3, 4, 16]), try fixture.tensor("output")) <= 1e-4)
-        #expect(transformerRelativeError(tables[0].grad!, try fixture.tensor("grad.param.rel_pos_h")) <= 1e-4)
-        #expect(transformerRelativeError(tables[1].grad!, try fixture.tensor("grad.param.rel_pos_w")) <= 1e-4)
+        #expect(relativeError(output.detached().reshaped([2, 3, 4, 16]), try fixture.tensor("output")) <= 1e-4)
+        #expect(relativeError(tables[0].grad!, try fixture.tensor("grad.param.rel_pos_h")) <= 1e-4)
+        #expect(relativeError(tables[1].grad!, try fixture.tensor("grad.param.rel_pos_w")) <= 1e-4)
     }
 
     /// The unfused path (attention dropout in training) at p = 0 would be skipped; check it directly:
     /// it must agree with the fused op.
     @Test func unfusedPathAgrees() {
-        let q = seededTensor([2, 3, 5, 4], seed: 40), k = seededTensor([2, 3, 5, 4], seed: 41), v = seededTensor([2, 3, 5, 4], seed: 42)
-        let bias = AttentionBias.decomposed(rows: seededTensor([2, 3, 5, 1], seed: 43), columns: seededTensor([2, 3, 5, 5], seed: 44))
+        let q = randomTensor([2, 3, 5, 4], seed: 40), k = randomTensor([2, 3, 5, 4], seed: 41), v = randomTensor([2, 3, 5, 4], seed: 42)
+        let bias = AttentionBias.decomposed(rows: randomTensor([2, 3, 5, 1], seed: 43), columns: randomTensor([2, 3, 5, 5], seed: 44))
         let fused = multiHeadAttention(query: q, key: k, value: v, scale: 0.5, bias: bias, dropout: Dropout(p: 0))
         let reference = referenceAttention(q, k, v, scale: 0.5, bias: bias.materialized()).transposed(1, 2).reshaped([2, 5, 12])
-        #expect(transformerRelativeError(fused, reference) < 1e-6)
+        #expect(relativeError(fused, reference) < 1e-6)
     }
 }
 
@@ -248,11 +249,11 @@ func referenceAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bia
         let q = try fixture.tensor("input").requiringGrad()
         let out = scaledDotProductAttention(query: q, key: k, value: v, scale: scale, bias: bias.map { .dense($0) })
         (out * (try fixture.tensor("projection"))).sum().backward()
-        var errors = ["output": transformerRelativeError(out.detached(), try fixture.tensor("output")),
-                      "grad.input": transformerRelativeError(q.grad!, try fixture.tensor("grad.input")),
-                      "grad.k": transformerRelativeError(k.grad!, try fixture.tensor("grad.param.k")),
-                      "grad.v": transformerRelativeError(v.grad!, try fixture.tensor("grad.param.v"))]
-        if let bias, biasTrainable { errors["grad.bias"] = transformerRelativeError(bias.grad!, try fixture.tensor("grad.param.bias")) }
+        var errors = ["output": relativeError(out.detached(), try fixture.tensor("output")),
+                      "grad.input": relativeError(q.grad!, try fixture.tensor("grad.input")),
+                      "grad.k": relativeError(k.grad!, try fixture.tensor("grad.param.k")),
+                      "grad.v": relativeError(v.grad!, try fixture.tensor("grad.param.v"))]
+        if let bias, biasTrainable { errors["grad.bias"] = relativeError(bias.grad!, try fixture.tensor("grad.param.bias")) }
         expectParity(errors, fixture)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 @testable import MedLayers
 
@@ -25,20 +26,6 @@ struct LayerFixture {
     func entries(prefix: String) -> [(key: String, array: TypedArray)] {
         file.entries.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.array) }
     }
-}
-
-/// max |a − b| / max |b|.
-func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.shape == b.shape, "relativeError: shapes \(a.shape) and \(b.shape) differ")
-    return relativeError(a.scalars, b.scalars)
-}
-
-/// max |x − y| / max |y|.
-func relativeError(_ x: [Float], _ y: [Float]) -> Double {
-    precondition(x.count == y.count, "relativeError: \(x.count) and \(y.count) values")
-    let scale = y.map { abs(Double($0)) }.max() ?? 0
-    let difference = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
-    return scale == 0 ? difference : difference / scale
 }
 
 /// Loads the fixture's weights into `module`, runs it, and returns the relative errors of the output,

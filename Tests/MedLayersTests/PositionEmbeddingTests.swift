@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 import MedTensor
 @testable import MedLayers
@@ -32,7 +33,7 @@ import MedTensor
     }
 
     @Test func sameSizeIsIdentity() {
-        let embedding = seededTensor([1, 1 + 9, 4], seed: 1)
+        let embedding = randomTensor([1, 1 + 9, 4], seed: 1)
         let out = resampleAbsolutePositionEmbedding(embedding, newSize: Size2(3))
         #expect(out.storage === embedding.storage)
     }
@@ -40,7 +41,7 @@ import MedTensor
     @Test(arguments: [(Size2(4, 4), Size2(2, 3), false), (Size2(3, 3), Size2(7, 5), true), (Size2(2, 5), Size2(5, 2), true)])
     func resampleGradientCheck(_ old: Size2, _ new: Size2, _ antialias: Bool) {
         let tokens = 1 + old.height * old.width
-        let worst = AttentionGradientCheck().run([seededTensor([1, tokens, 3], seed: 2)]) { x in
+        let worst = GradientCheck().run([randomTensor([1, tokens, 3], seed: 2)]) { x in
             resampleAbsolutePositionEmbedding(x[0], newSize: new, oldSize: old, numPrefixTokens: 1, antialias: antialias)
         }
         print("gradcheck resample \(old)→\(new) aa \(antialias): worst \(String(format: "%.2e", worst))")

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 import MedTensor
 @testable import MedLayers
@@ -51,15 +52,6 @@ struct TransformerFixture {
     enum FixtureError: Error { case missing(String) }
 }
 
-/// max |ours − reference| / max |reference| (the issue's relative error).
-func transformerRelativeError(_ ours: Tensor, _ reference: Tensor) -> Double {
-    precondition(ours.shape == reference.shape, "relative error: shapes \(ours.shape) and \(reference.shape) differ")
-    let x = ours.scalars, y = reference.scalars
-    let scale = y.map { abs(Double($0)) }.max() ?? 0
-    let difference = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
-    return scale == 0 ? difference : difference / scale
-}
-
 /// Loads the fixture's state dict into `module` (strictly, by key), runs `forward` on the fixture's input,
 /// back-propagates sum(output · projection), and returns the relative error of the output, of the input
 /// gradient and of every parameter gradient (keyed `grad.<key>`). Every trainable parameter of the module
@@ -70,8 +62,8 @@ func transformerParity(_ module: Module, _ fixture: TransformerFixture, forward:
     let input = try fixture.tensor("input").requiringGrad()
     let output = forward(input)
     (output * (try fixture.tensor("projection"))).sum().backward()
-    var errors = ["output": transformerRelativeError(output.detached(), try fixture.tensor("output")),
-                  "grad.input": transformerRelativeError(input.grad!, try fixture.tensor("grad.input"))]
+    var errors = ["output": relativeError(output.detached(), try fixture.tensor("output")),
+                  "grad.input": relativeError(input.grad!, try fixture.tensor("grad.input"))]
     let trainable = module.namedParameters(includeBuffers: false).filter { $0.parameter.requiresGrad }
     #expect(Set(trainable.map(\.key)) == (try fixture.gradientKeys()), "\(fixture.name): parameter sets differ",
             sourceLocation: sourceLocation)
@@ -93,7 +85,7 @@ func transformerParity(_ module: Module, _ fixture: TransformerFixture, forward:
             let difference = (ours - reference).abs().max().item
             errors["grad.\(key) (vanishing; relative to the largest gradient)"] = Double(difference) / Double(caseScale)
         } else {
-            errors["grad.\(key)"] = transformerRelativeError(ours, reference)
+            errors["grad.\(key)"] = relativeError(ours, reference)
         }
     }
     return errors
@@ -106,72 +98,4 @@ func expectParity(_ errors: [String: Double], _ fixture: TransformerFixture, tol
         print("parity \(fixture.name) \(key) \(String(format: "%.2e", error))")
         #expect(error <= tolerance, "\(fixture.name) \(key): relative error \(error)", sourceLocation: sourceLocation)
     }
-}
-
-/// Finite-difference gradient checking (a copy of MedTensorTests' `GradientCheck`, which is internal to
-/// that target).
-///
-/// The scalar checked is L = Σ w ⊙ f(x) with fixed random weights w, summed in Float64 from the Float32
-/// outputs. Each checked element gets the central difference (L(x+h) − L(x−h)) / 2h. With h = 1e-2 and
-/// inputs of order 1, Float32 rounding limits the difference to about 1e-4 relative; the tolerance is
-/// relative to max(1, largest |gradient|).
-struct AttentionGradientCheck {
-    var step: Float = 1e-2
-    var tolerance: Double = 5e-3
-    /// At most this many elements per input are perturbed (chosen at random).
-    var maxElementsPerInput = 48
-    var seed: UInt64 = 1
-
-    /// Largest error over all inputs, relative to max(1, largest |gradient|).
-    @discardableResult
-    func run(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Tensor]) -> Tensor) -> Double {
-        var generator = RandomGenerator(seed: seed)
-        let leaves = inputs.map { $0.contiguous().detached().requiringGrad() }
-        let output = f(leaves)
-        let weights = Tensor.uniform(output.shape, low: -1, high: 1, generator: &generator)
-        let weightValues = weights.scalars.map(Double.init)
-        (output * weights).sum().backward()
-
-        func loss(_ values: [Tensor]) -> Double {
-            let out = withoutGrad { f(values) }.scalars
-            return zip(out, weightValues).reduce(0.0) { $0 + Double($1.0) * $1.1 }
-        }
-
-        var worst = 0.0
-        for (index, leaf) in leaves.enumerated() {
-            let analytic = leaf.grad?.scalars ?? [Float](repeating: 0, count: leaf.count)
-            let base = leaf.scalars
-            let positions = leaf.count <= maxElementsPerInput
-                ? Array(0..<leaf.count)
-                : Array(generator.permutation(leaf.count).prefix(maxElementsPerInput))
-            var numeric: [Double] = []
-            for position in positions {
-                var plus = base, minus = base
-                plus[position] += step
-                minus[position] -= step
-                func with(_ values: [Float]) -> [Tensor] {
-                    var all = leaves.map { $0.detached() }
-                    all[index] = Tensor(shape: leaf.shape, scalars: values)
-                    return all
-                }
-                let h = Double(plus[position]) - Double(minus[position])
-                numeric.append((loss(with(plus)) - loss(with(minus))) / h)
-            }
-            let scale = max(1, numeric.map { abs($0) }.max() ?? 0)
-            for (position, expected) in zip(positions, numeric) {
-                let error = abs(Double(analytic[position]) - expected) / scale
-                worst = max(worst, error)
-                #expect(error <= tolerance,
-                        "input \(index) element \(position): autograd \(analytic[position]) vs finite difference \(expected)",
-                        sourceLocation: sourceLocation)
-            }
-        }
-        return worst
-    }
-}
-
-/// A seeded tensor of uniform values.
-func seededTensor(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    return Tensor.uniform(shape, low: low, high: high, generator: &generator)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedMNISTData
 
@@ -16,13 +17,13 @@ import Testing
                     url: URL(string: "https://zenodo.org/records/10519652/files/breastmnist.npz?download=1")!, md5: md5 ?? self.md5)
     }
 
-    func downloader(_ server: TestHTTPServer, _ prefix: String, attempts: Int = 2) -> Downloader {
+    func downloader(_ server: LocalHTTPServer, _ prefix: String, attempts: Int = 2) -> Downloader {
         Downloader(mirror: server.baseURL.appendingPathComponent(prefix), attempts: attempts, retryDelay: 0.05, timeout: 10,
                    showProgress: false)
     }
 
     @Test func downloadsVerifiesAndRenames() async throws {
-        let server = try TestHTTPServer(routes: ["/ok/breastmnist.npz": .file(npz)])
+        let server = try LocalHTTPServer(routes: ["/ok/breastmnist.npz": .ok(body: npz)])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -34,13 +35,13 @@ import Testing
         try root.verify(file())
         // A second call finds the file with the right MD5 and does not fetch again.
         try await downloader(server, "ok").download(file(), into: root)
-        #expect(server.hits("/ok/breastmnist.npz") == 1)
+        #expect(server.requestCount("/ok/breastmnist.npz") == 1)
     }
 
     @Test func wrongMD5IsRejectedAndLeavesNothing() async throws {
         var other = npz
         other[other.count / 2] ^= 0xFF
-        let server = try TestHTTPServer(routes: ["/bad/breastmnist.npz": .file(other)])
+        let server = try LocalHTTPServer(routes: ["/bad/breastmnist.npz": .ok(body: other)])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -52,12 +53,12 @@ import Testing
             guard case .md5Mismatch(let url, let expected, _, let destination) = error else { Issue.record("\(error)"); return }
             #expect(url.hasSuffix("/bad/breastmnist.npz") && expected == md5 && destination == root.url(for: file()).path)
         }
-        #expect(server.hits("/bad/breastmnist.npz") == 2)  // retried once
+        #expect(server.requestCount("/bad/breastmnist.npz") == 2)  // retried once
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
     @Test func notFoundFailsAtOnceNamingTheURL() async throws {
-        let server = try TestHTTPServer(routes: [:])
+        let server = try LocalHTTPServer(routes: [:])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -68,28 +69,28 @@ import Testing
             guard case .httpStatus(_, 404, _) = error else { Issue.record("\(error)"); return }
             #expect(error.description.contains("/missing/breastmnist.npz") && error.description.contains(folder.path))
         }
-        #expect(server.hits("/missing/breastmnist.npz") == 1)
+        #expect(server.requestCount("/missing/breastmnist.npz") == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
     @Test func droppedConnectionIsRetriedThenReported() async throws {
-        let server = try TestHTTPServer(routes: ["/drop/breastmnist.npz": .drop(npz), "/flaky/breastmnist.npz": .flaky(npz, failures: 1)])
+        let server = try LocalHTTPServer(routes: ["/drop/breastmnist.npz": .dropAfter(body: npz, sendBytes: npz.count / 2, reset: true), "/flaky/breastmnist.npz": .sequence([.dropAfter(body: npz, sendBytes: npz.count / 3, reset: true), .ok(body: npz)])])
         defer { server.stop() }
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let root = DatasetRoot(folder)
         await #expect(throws: DownloadError.self) { try await downloader(server, "drop").download(file(), into: root) }
-        #expect(server.hits("/drop/breastmnist.npz") == 2)
+        #expect(server.requestCount("/drop/breastmnist.npz") == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
         // A connection that drops once succeeds on the retry.
         try await downloader(server, "flaky").download(file(), into: root)
-        #expect(server.hits("/flaky/breastmnist.npz") == 2)
+        #expect(server.requestCount("/flaky/breastmnist.npz") == 2)
         try root.verify(file())
     }
 
     @Test func offlineSaysWhichURLAndWhereToPutTheFile() async throws {
         // A port with nothing listening: connection refused.
-        let server = try TestHTTPServer(routes: [:])
+        let server = try LocalHTTPServer(routes: [:])
         let port = server.port
         server.stop()
         let folder = try temporaryFolder()

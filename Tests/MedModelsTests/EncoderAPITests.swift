@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedLayers
 import MedTensor
 import Testing

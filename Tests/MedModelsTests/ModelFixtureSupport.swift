@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedLayers
 import MedTensor
 @testable import MedModels
@@ -61,15 +62,6 @@ extension SafeTensorsFile {
     var resolutions: [String] {
         names.filter { $0.hasPrefix("logits.") }.map { String($0.dropFirst("logits.".count)) }
     }
-}
-
-/// max |a − b| / max |b|.
-func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.shape == b.shape, "relativeError: shapes \(a.shape) and \(b.shape) differ")
-    let x = a.scalars, y = b.scalars
-    let scale = y.map { abs(Double($0)) }.max() ?? 0
-    let difference = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
-    return scale == 0 ? difference : difference / scale
 }
 
 /// Loads a fixture's weights into the model and returns, per resolution, the relative errors of the logits

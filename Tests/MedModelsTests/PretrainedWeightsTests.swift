@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedModels
 import MedTensor
 import Testing

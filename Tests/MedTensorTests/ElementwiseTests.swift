@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedTensor
 

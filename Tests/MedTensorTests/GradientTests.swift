@@ -1,3 +1,4 @@
+import MedTestSupport
 import Testing
 @testable import MedTensor
 

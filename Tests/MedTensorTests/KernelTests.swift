@@ -1,3 +1,4 @@
+import MedTestSupport
 import CMedKernels
 import Foundation
 import Testing

@@ -11,21 +11,22 @@ import Darwin
 /// A tiny HTTP/1.1 server on 127.0.0.1 for tests of downloads: POSIX sockets, an ephemeral port, one
 /// connection at a time, `Connection: close` on every response. Each path answers with a scripted
 /// ``Response``; a ``Response/sequence(_:)`` answers the n-th request with its n-th element (the last one
-/// repeating), for retry tests. Copy this file into any test target that needs it (no dependencies).
+/// repeating), for retry tests. Routes match the request path exactly, query included.
 /// ```swift
 /// let server = try LocalHTTPServer()
 /// defer { server.stop() }
 /// server.route("/file", .ok(body: bytes, headers: ["ETag": "\"\(sha)\""]))
 /// let url = server.url("/file")
 /// ```
-final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by `lock`
-    indirect enum Response: Sendable {
+public final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by `lock`
+    public indirect enum Response: Sendable {
         /// 200 with the body and a correct Content-Length.
         case ok(body: [UInt8], headers: [String: String] = [:])
         /// Any status, with a small text body.
         case status(Int, headers: [String: String] = [:])
-        /// Announces the whole body's length, sends only the first `sendBytes` bytes, then closes the connection.
-        case dropAfter(body: [UInt8], sendBytes: Int, headers: [String: String] = [:])
+        /// Announces the whole body's length, sends only the first `sendBytes` bytes, then closes the connection:
+        /// cleanly, or with a reset (RST, like a link that failed) when `reset`.
+        case dropAfter(body: [UInt8], sendBytes: Int, headers: [String: String] = [:], reset: Bool = false)
         /// A redirect (302 by default) to `location`, which may be a path on this server.
         case redirect(location: String, status: Int = 302, headers: [String: String] = [:])
         /// Announces the whole body, sends `sendBytes` of it, then goes silent for `seconds` before closing
@@ -35,10 +36,12 @@ final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by 
         case trickle(body: [UInt8], chunks: Int, interval: Double)
         /// Closes the connection without answering.
         case hangUp
+        /// The n-th request gets the n-th response; the last one repeats.
         case sequence([Response])
     }
 
-    let port: Int
+    /// The ephemeral port on 127.0.0.1 the server listens on.
+    public let port: Int
     private let listener: Int32
     private let lock = NSLock()
     private var routes: [String: Response] = [:]
@@ -47,73 +50,67 @@ final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by 
     private var stopped = false
     private let done = DispatchSemaphore(value: 0)
 
-    init() throws {
-        #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw ServerError.socket("socket", errno) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
+    /// Starts a server with the given routes (more can be added with ``route(_:_:)``); unrouted paths get 404.
+    /// - Throws: ``ServerError`` when no socket can be bound on 127.0.0.1.
+    public convenience init(routes: [String: Response]) throws {
+        try self.init()
+        for (path, response) in routes { route(path, response) }
+    }
+
+    /// Starts a server with no routes: every path answers 404 until routed.
+    public init() throws {
+        let (fd, port) = try bindLoopback(reuseAddress: true)
+        guard listen(fd, 16) == 0 else {
+            let code = errno
             close(fd)
-            throw ServerError.socket("bind/listen", errno)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            throw ServerError.socket("listen", code)
         }
         listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "LocalHTTPServer:\(port)"
         thread.start()
     }
 
-    struct ServerError: Error, CustomStringConvertible {
-        let operation: String
-        let code: Int32
+    /// A socket call that failed while starting the server.
+    public struct ServerError: Error, CustomStringConvertible {
+        public let operation: String
+        public let code: Int32
         init(_ operation: String, _ code: Int32) { self.operation = operation; self.code = code }
         static func socket(_ operation: String, _ code: Int32) -> ServerError { ServerError(operation, code) }
-        var description: String { "\(operation) failed: \(String(cString: strerror(code)))" }
+        public var description: String { "\(operation) failed: \(String(cString: strerror(code)))" }
     }
 
     deinit { stop() }
 
     /// `http://127.0.0.1:PORT` + `path`.
-    func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
+    /// `http://127.0.0.1:PORT`.
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    func route(_ path: String, _ response: Response) {
+    /// Answers requests for `path` (query included) with `response` from now on.
+    public func route(_ path: String, _ response: Response) {
         lock.lock()
         routes[path] = response
         lock.unlock()
     }
 
     /// Requests received for `path` so far.
-    func requestCount(_ path: String) -> Int {
+    public func requestCount(_ path: String) -> Int {
         lock.lock()
         defer { lock.unlock() }
         return counts[path] ?? 0
     }
 
     /// Every request line received, in order ("GET /path").
-    var requests: [String] {
+    public var requests: [String] {
         lock.lock()
         defer { lock.unlock() }
         return log
     }
 
     /// Stops accepting and waits for the accept loop to end. Idempotent.
-    func stop() {
+    public func stop() {
         lock.lock()
         let wasStopped = stopped
         stopped = true
@@ -124,40 +121,6 @@ final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by 
         shutdown(listener, Int32(SHUT_RDWR))
         done.wait()
         close(listener)
-    }
-
-    /// A port on 127.0.0.1 where connections are refused, for "unreachable" tests: a socket bound to it but
-    /// not listening, so that no other server (in a test running in parallel) can take the port while it is used.
-    final class RefusingPort: @unchecked Sendable {
-        let port: Int
-        private let fd: Int32
-
-        init() throws {
-            #if os(Linux)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            guard fd >= 0 else { throw ServerError.socket("socket", errno) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0 else {
-                close(fd)
-                throw ServerError.socket("bind", errno)
-            }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            self.fd = fd
-            port = Int(UInt16(bigEndian: address.sin_port))
-        }
-
-        deinit { close(fd) }
     }
 
     // MARK: - serving
@@ -213,8 +176,9 @@ final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by 
         case .status(let code, let headers):
             let body = Array("status \(code)\n".utf8)
             respond(client, status: code, headers: headers, contentLength: body.count, body: isHead ? [] : body)
-        case .dropAfter(let body, let sendBytes, let headers):
+        case .dropAfter(let body, let sendBytes, let headers, let reset):
             respond(client, status: 200, headers: headers, contentLength: body.count, body: Array(body.prefix(sendBytes)))
+            if reset { abortOnClose(client) }
         case .redirect(let location, let code, let headers):
             var all = headers
             all["Location"] = location
@@ -232,6 +196,12 @@ final class LocalHTTPServer: @unchecked Sendable {  // mutable state guarded by 
         case .hangUp, .sequence:
             return
         }
+    }
+
+    /// Makes the coming close send RST instead of FIN (SO_LINGER with a zero timeout).
+    private func abortOnClose(_ client: Int32) {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
     }
 
     private func respond(_ client: Int32, status: Int, headers: [String: String], contentLength: Int, body: [UInt8]) {

@@ -1,5 +1,5 @@
+import MedTensor
 import Testing
-@testable import MedTensor
 
 /// Finite-difference gradient checking.
 ///
@@ -8,16 +8,31 @@ import Testing
 /// (L(x+h) − L(x−h)) / 2h, again in Float64. With h = 1e-2 and inputs of order 1, the Float32 forward
 /// pass limits the difference to about 1e-4 relative; the default tolerance, 5e-3 of the largest gradient
 /// magnitude (or absolute 5e-3 when all are below 1), leaves room for that and for curvature.
-struct GradientCheck {
-    var step: Float = 1e-2
-    var tolerance: Double = 5e-3
+/// ```swift
+/// GradientCheck().run([randomTensor([3, 4])]) { $0[0].relu() }
+/// ```
+public struct GradientCheck {
+    /// The finite-difference step h.
+    public var step: Float
+    /// The largest error allowed, relative to max(1, largest |gradient|).
+    public var tolerance: Double
     /// At most this many elements per input are perturbed (chosen at random), to keep big ops quick.
-    var maxElementsPerInput = 48
-    var seed: UInt64 = 1
+    public var maxElementsPerInput: Int
+    /// Seeds the weights w and the choice of perturbed elements.
+    public var seed: UInt64
 
-    /// Largest error over all inputs, relative to max(1, largest |gradient|).
+    public init(step: Float = 1e-2, tolerance: Double = 5e-3, maxElementsPerInput: Int = 48, seed: UInt64 = 1) {
+        self.step = step
+        self.tolerance = tolerance
+        self.maxElementsPerInput = maxElementsPerInput
+        self.seed = seed
+    }
+
+    /// Records an issue at `sourceLocation` for every checked element whose autograd gradient differs from the
+    /// finite difference by more than ``tolerance``, and returns the largest error over all inputs, relative
+    /// to max(1, largest |gradient|).
     @discardableResult
-    func run(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Tensor]) -> Tensor) -> Double {
+    public func run(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Tensor]) -> Tensor) -> Double {
         var generator = RandomGenerator(seed: seed)
         let leaves = inputs.map { $0.contiguous().detached().requiringGrad() }
         let output = f(leaves)
@@ -61,18 +76,4 @@ struct GradientCheck {
         }
         return worst
     }
-}
-
-/// A seeded tensor of uniform values, for tests.
-func randomTensor(_ shape: [Int], low: Float = -1, high: Float = 1, seed: UInt64 = 7) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    return Tensor.uniform(shape, low: low, high: high, generator: &generator)
-}
-
-/// max |a − b| / max(|b|), the library's relative error.
-func relativeError(_ a: [Float], _ b: [Float]) -> Double {
-    precondition(a.count == b.count, "relativeError: \(a.count) vs \(b.count) elements")
-    let scale = b.map { abs(Double($0)) }.max() ?? 0
-    let diff = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
-    return scale == 0 ? diff : diff / scale
 }
