@@ -38,7 +38,7 @@ public enum GEMM {
         } else if n >= m {
             // Split the columns of C in multiples of 16 (one AVX-512 vector, two AVX2 vectors).
             let blocks = (n + 15) / 16
-            Parallel.forEachRange(blocks) { range in
+            Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
                 let j0 = range.lowerBound * 16, j1 = min(n, range.upperBound * 16)
                 let bStart = transposeB ? pb.pointer + j0 * ldb : pb.pointer + j0
                 mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, j1 - j0, k, alpha, pa.pointer, lda,
@@ -46,12 +46,19 @@ public enum GEMM {
             }
         } else {
             let blocks = (m + 7) / 8
-            Parallel.forEachRange(blocks) { range in
+            Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
                 let i0 = range.lowerBound * 8, i1 = min(m, range.upperBound * 8)
                 let aStart = transposeA ? pa.pointer + i0 : pa.pointer + i0 * lda
                 mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda,
                          pb.pointer, ldb, beta, pc.pointer + i0 * ldc, ldc)
             }
         }
+    }
+
+    /// Slabs for `threads` threads: four per thread (at least 4 blocks each), claimed as threads free up, so a
+    /// thread slowed by another process on its core does not hold the others back (a static split into one slab
+    /// per thread ran at the speed of the slowest). Each element's arithmetic does not depend on the slab.
+    private static func chunks(_ blocks: Int, _ threads: Int) -> Int {
+        Swift.max(threads, Swift.min(4 * threads, blocks / 4))
     }
 }
