@@ -1,13 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// MD5 (RFC 1321), incremental. MedMNIST publishes an MD5 for every `.npz`, so downloads can be checked.
 ///
 /// MD5 is broken as a cryptographic hash; it is used here only to detect damaged or wrong files.
@@ -18,7 +10,7 @@ import Darwin
 /// let hex = md5.hexDigest            // "d41d8cd98f00b204e9800998ecf8427e" for no input
 /// let fileHex = try MD5.hexDigest(ofFileAt: url)
 /// ```
-public struct MD5: Sendable {
+public struct MD5: MessageDigest, Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)
     /// Bytes that did not yet fill a 64-byte block.
     private var pending: [UInt8] = []
@@ -51,11 +43,6 @@ public struct MD5: Sendable {
         }
     }
 
-    /// Adds `bytes` to the message.
-    public mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
     /// The 16-byte digest of everything added so far. Does not end the computation.
     public var digest: [UInt8] {
         var copy = self
@@ -69,47 +56,6 @@ public struct MD5: Sendable {
         copy.totalLength = savedLength
         let s = copy.state
         return [s.0, s.1, s.2, s.3].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
-    }
-
-    /// The digest as 32 lowercase hexadecimal digits, the form MedMNIST publishes.
-    public var hexDigest: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// The hex MD5 of `bytes`.
-    public static func hexDigest(_ bytes: [UInt8]) -> String {
-        var md5 = MD5()
-        md5.update(bytes)
-        return md5.hexDigest
-    }
-
-    /// The hex MD5 of a file, read in 1 MiB chunks so files of any size use constant memory.
-    /// - Throws: `ArchiveError.cannotOpen` or `.readFailed`.
-    public static func hexDigest(ofFileAt url: URL) throws -> String {
-        let path = url.path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ArchiveError.cannotOpen(path: path, errno: errno) }
-        defer { close(fd) }
-        let chunkSize = 1 << 20
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
-        defer { chunk.deallocate() }
-        var md5 = MD5()
-        while true {
-            let n = read(fd, chunk.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveError.readFailed(path: path, errno: errno)
-            }
-            if n == 0 { break }
-            md5.update(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-        }
-        return md5.hexDigest
     }
 
     // MARK: - The compression function

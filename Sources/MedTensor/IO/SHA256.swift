@@ -1,13 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// SHA-256 (FIPS 180-4), incremental, in plain Swift. The Hugging Face hub publishes the SHA-256 of every
 /// LFS file (its `X-Linked-Etag`), so downloaded weights can be checked.
 /// ```swift
@@ -17,7 +9,7 @@ import Darwin
 /// let hex = sha.hexDigest       // "e3b0c442...52b855" for no input
 /// let fileHex = try SHA256.hexDigest(ofFileAt: url)
 /// ```
-public struct SHA256: Sendable {
+public struct SHA256: MessageDigest, Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A, 0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19
     )
@@ -52,11 +44,6 @@ public struct SHA256: Sendable {
         }
     }
 
-    /// Adds `bytes` to the message.
-    public mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
     /// The 32-byte digest of everything added so far. Does not end the computation.
     public var digest: [UInt8] {
         var copy = self
@@ -70,47 +57,6 @@ public struct SHA256: Sendable {
         return [s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7].flatMap { word in
             (0..<4).reversed().map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
         }
-    }
-
-    /// The digest as 64 lowercase hexadecimal digits.
-    public var hexDigest: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// The hex SHA-256 of `bytes`.
-    public static func hexDigest(_ bytes: [UInt8]) -> String {
-        var sha = SHA256()
-        sha.update(bytes)
-        return sha.hexDigest
-    }
-
-    /// The hex SHA-256 of a file, read in 1 MiB chunks so files of any size use constant memory.
-    /// - Throws: `ArchiveError.cannotOpen` or `.readFailed`, like ``MD5/hexDigest(ofFileAt:)``.
-    public static func hexDigest(ofFileAt url: URL) throws -> String {
-        let path = url.path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError.cannotOpen(path: path, errno: errno) }
-        defer { close(fd) }
-        let chunkSize = 1 << 20
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
-        defer { chunk.deallocate() }
-        var sha = SHA256()
-        while true {
-            let n = read(fd, chunk.baseAddress, chunkSize)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveError.readFailed(path: path, errno: errno)
-            }
-            if n == 0 { break }
-            sha.update(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-        }
-        return sha.hexDigest
     }
 
     // MARK: - The compression function
