@@ -82,10 +82,10 @@ import Testing
         IndexTensor((try? fixture.file["labels"]!.int64s())!.map { Int($0) })
     }
 
-    @Test func crossEntropyVariants() {
+    @Test func crossEntropyVariants() throws {
         for (name, smoothing, reduction) in [("mean", Float(0), Reduction.mean), ("sum", 0, .sum), ("smooth", 0.1, .mean)] {
             let logits = fixture.tensor("logits").requiringGrad()
-            let loss = crossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing, reduction: reduction)
+            let loss = try crossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing, reduction: reduction)
             loss.backward()
             #expect(relativeError(loss.detached(), fixture.tensor("ce_\(name)")) <= 1e-5, "ce \(name)")
             #expect(relativeError(logits.grad!, fixture.tensor("ce_\(name)_grad")) <= 1e-5, "ce \(name) grad")
@@ -103,6 +103,28 @@ import Testing
         mse.backward()
         #expect(relativeError(mse.detached(), fixture.tensor("mse")) <= 1e-5)
         #expect(relativeError(prediction.grad!, fixture.tensor("mse_grad")) <= 1e-5)
+    }
+
+    /// Labels come from a user's file: out of range or one per row too few, they throw (naming the sample and
+    /// the class count) instead of trapping, and nothing is recorded on the tape.
+    @Test func crossEntropyRejectsLabelsTheLogitsCannotScore() throws {
+        let logits = Tensor.zeros([3, 4]).requiringGrad()
+        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, classCount: 4)) {
+            try crossEntropy(logits: logits, labels: IndexTensor([0, 3, 4]))
+        }
+        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 0, label: -1, classCount: 4)) {
+            try crossEntropy(logits: logits, labels: IndexTensor([-1, 0, 0]))
+        }
+        let multiLabel = IndexTensor(shape: [3, 2], values: [0, 1, 1, 0, 0, 0])
+        #expect(throws: LossError.labelCount(loss: "crossEntropy", labels: [3, 2], rows: 3)) {
+            try crossEntropy(logits: logits, labels: multiLabel)
+        }
+        #expect(LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, classCount: 4).description ==
+            "crossEntropy: label 4 of sample 2 is outside 0..<4, the classes of the logits (does the model's class count match the data's?)")
+        #expect(LossError.labelCount(loss: "crossEntropy", labels: [3, 2], rows: 3).description ==
+            "crossEntropy: labels of shape [3, 2] do not give one class index for each of the 3 rows of logits")
+        // [N, 1] labels, as a BatchLoader gives them, are one index per row.
+        #expect(try crossEntropy(logits: logits, labels: IndexTensor(shape: [3, 1], values: [0, 1, 3])).item > 0)
     }
 }
 

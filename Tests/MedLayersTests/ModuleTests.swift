@@ -182,7 +182,7 @@ func smallCNN() -> Sequential {
         #expect(try smallCNN().loadStateDict(half).loaded == source.stateDict().count)
     }
 
-    @Test func smallCNNOverfitsOneBatch() {
+    @Test func smallCNNOverfitsOneBatch() throws {
         let model = RandomState.withSeed(1) { smallCNN() }
         var generator = RandomGenerator(seed: 9)
         let images = Tensor.normal([6, 3, 8, 8], generator: &generator)
@@ -191,7 +191,7 @@ func smallCNN() -> Sequential {
         var loss = Float.infinity
         for _ in 0..<150 {
             optimizer.zeroGrad()
-            let value = crossEntropy(logits: model(images), labels: labels)
+            let value = try crossEntropy(logits: model(images), labels: labels)
             value.backward()
             optimizer.step()
             loss = value.item

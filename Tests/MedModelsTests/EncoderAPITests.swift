@@ -38,7 +38,7 @@ import Testing
         #expect(model.trainableParameterCount == model.numFeatures * 9 + 9)
         // A linear-probe step: gradients reach the head only.
         model.train()
-        let loss = crossEntropy(logits: model(Tensor.ones([2, 3, 64, 64])), labels: IndexTensor([1, 2]))
+        let loss = try crossEntropy(logits: model(Tensor.ones([2, 3, 64, 64])), labels: IndexTensor([1, 2]))
         loss.backward()
         #expect(model.classifier!.weight.grad != nil)
         #expect(model.namedParameters(includeBuffers: false).filter { !$0.parameter.requiresGrad }.allSatisfy { $0.parameter.grad == nil })

@@ -102,7 +102,7 @@ func trainingParity(_ name: String, full: Bool) throws -> (errors: [String: Doub
     model.train()
     let labels = IndexTensor(try file["labels"]!.int64s().map { Int($0) })
     let logits = model(file.tensor("input"))
-    let loss = crossEntropy(logits: logits, labels: labels)
+    let loss = try crossEntropy(logits: logits, labels: labels)
     loss.backward()
     var errors = ["loss": relativeError(loss.detached(), file.tensor("loss")),
                   "logits": relativeError(logits.detached(), file.tensor("logits"))]

@@ -3,13 +3,37 @@ import MedTensor
 /// How a loss combines per-sample values.
 public enum Reduction: Sendable { case mean, sum, none }
 
+/// Labels a loss cannot use: they come from a user's data file, so they are reported, not trapped on.
+public enum LossError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// Not one class index per row of logits (e.g. a multi-label `[N, L]` array given to ``crossEntropy(logits:labels:labelSmoothing:reduction:)``).
+    case labelCount(loss: String, labels: [Int], rows: Int)
+    /// A class index outside `0..<classCount`, the logits' width; `sample` is its row.
+    case labelOutOfRange(loss: String, sample: Int, label: Int, classCount: Int)
+
+    public var description: String {
+        switch self {
+        case let .labelCount(loss, labels, rows):
+            "\(loss): labels of shape \(labels) do not give one class index for each of the \(rows) rows of logits"
+        case let .labelOutOfRange(loss, sample, label, classCount):
+            "\(loss): label \(label) of sample \(sample) is outside 0..<\(classCount), the classes of the logits " +
+                "(does the model's class count match the data's?)"
+        }
+    }
+}
+
 /// Cross-entropy of logits [N, C] against class indices [N] (PyTorch's `F.cross_entropy`), with optional
 /// label smoothing ε: the target is (1−ε)·one-hot + ε/C. Fused: the backward is (softmax − target)·g.
-public func crossEntropy(logits: Tensor, labels: IndexTensor, labelSmoothing: Float = 0, reduction: Reduction = .mean) -> Tensor {
+///
+/// The labels are checked before anything is computed, as PyTorch does ("Target 9 is out of bounds").
+/// - Throws: ``LossError`` when there is not one label per row or a label is outside `0..<C`.
+/// - Precondition: `logits` is [N, C] (a shape the caller's model decides, not the data).
+public func crossEntropy(logits: Tensor, labels: IndexTensor, labelSmoothing: Float = 0, reduction: Reduction = .mean) throws -> Tensor {
     precondition(logits.rank == 2, "crossEntropy: logits must be [N, C], got \(logits.shape)")
     let (n, c) = (logits.shape[0], logits.shape[1])
-    precondition(labels.count == n, "crossEntropy: \(labels.count) labels for \(n) rows of logits")
-    for label in labels.values { precondition(label >= 0 && label < c, "crossEntropy: label \(label) is outside 0..<\(c)") }
+    guard labels.count == n else { throw LossError.labelCount(loss: "crossEntropy", labels: labels.shape, rows: n) }
+    for (sample, label) in labels.values.enumerated() where label < 0 || label >= c {
+        throw LossError.labelOutOfRange(loss: "crossEntropy", sample: sample, label: label, classCount: c)
+    }
     let logProbabilities = logits.detached().logSoftmax(axis: 1)
     let values = logProbabilities.scalars
     var perSample = [Float](repeating: 0, count: n)
