@@ -34,7 +34,7 @@ let package = Package(
             ]
         ),
         .target(name: "MedLayers", dependencies: ["MedTensor"]),
-        .target(name: "MedModels", dependencies: ["MedLayers"]),
+        .target(name: "MedModels", dependencies: ["MedTensor", "MedLayers"]),
         .target(name: "MedMNISTData", dependencies: ["MedTensor"]),
         .target(name: "MedTraining", dependencies: ["MedModels", "MedMNISTData"]),
         .executableTarget(

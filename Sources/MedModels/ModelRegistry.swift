@@ -59,6 +59,7 @@ public enum ModelRegistry {
     /// A randomly initialised model for `name` (`resnet18` or `resnet18.a1_in1k`; the tag is checked, not
     /// loaded). `numClasses` 0 builds it without a classifier. Pass `initialization: .layerDefaults` when a
     /// checkpoint will be loaded into every weight (it skips timm's slower re-initialisation).
+    /// - Throws: ``ModelRegistryError`` for an unknown architecture or tag, or a negative `numClasses`.
     public static func create(_ name: String, numClasses: Int = 1000,
                               initialization: WeightInitialization = .timm) throws -> any ImageEncoder {
         let (architecture, tag) = split(name)
@@ -66,7 +67,7 @@ public enum ModelRegistry {
             throw ModelRegistryError.unknownArchitecture(name: name, valid: architectures)
         }
         if tag != nil { _ = try pretrainedConfig(name) }
-        precondition(numClasses >= 0, "ModelRegistry.create: numClasses must be ≥ 0, got \(numClasses)")
+        guard numClasses >= 0 else { throw ModelRegistryError.negativeClassCount(name: name, numClasses: numClasses) }
         return builder.build(numClasses, initialization)
     }
 
@@ -147,10 +148,12 @@ public enum ModelRegistry {
     }()
 }
 
-/// A model name the registry does not know.
+/// A model the registry cannot build: a name it does not know, or a class count no model can have.
 public enum ModelRegistryError: Error, Equatable, CustomStringConvertible, Sendable {
     case unknownArchitecture(name: String, valid: [String])
     case unknownTag(name: String, valid: [String])
+    /// `numClasses` below 0 (0 means "no classifier").
+    case negativeClassCount(name: String, numClasses: Int)
 
     public var description: String {
         switch self {
@@ -158,6 +161,8 @@ public enum ModelRegistryError: Error, Equatable, CustomStringConvertible, Senda
             "unknown model '\(name)'; valid architectures: \(valid.joined(separator: ", "))"
         case let .unknownTag(name, valid):
             "unknown pretrained tag '\(name)'; valid tags: \(valid.joined(separator: ", "))"
+        case let .negativeClassCount(name, numClasses):
+            "\(name): cannot build a classifier with \(numClasses) classes; use a positive count, or 0 for no classifier"
         }
     }
 }
