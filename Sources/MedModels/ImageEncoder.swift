@@ -73,7 +73,10 @@ extension ImageEncoder {
         }
     }
 
-    /// Checks a whole input shape: [N, inChannels, H, W] with H and W large enough.
+    /// Checks a whole input shape: [N, inChannels, H, W] with H and W large enough. Call it on input that a
+    /// user supplies before the forward pass, which traps on the same conditions.
+    /// - Throws: ``ImageEncoderError/wrongInputShape(model:shape:channels:)`` or
+    ///   ``ImageEncoderError/inputTooSmall(model:height:width:minimum:)``.
     public func validateInput(shape: [Int]) throws {
         guard shape.count == 4, shape[1] == inChannels, shape[0] >= 0 else {
             throw ImageEncoderError.wrongInputShape(model: architecture, shape: shape, channels: inChannels)
@@ -81,7 +84,10 @@ extension ImageEncoder {
         try validateInputSize(height: shape[2], width: shape[3])
     }
 
-    /// A precondition with the message of ``validateInput(shape:)``, for the forward passes.
+    /// A precondition with the message of ``validateInput(shape:)``, for the forward passes: a wrong shape
+    /// here is the caller's bug. Input that a user supplies (a file, a dataset split) is checked by the
+    /// throwing ``validateInput(shape:)`` first — the `predict` command does, and so does MedTraining's
+    /// `ModelDataCompatibility.validate`, which the commands and the trainer call before the first batch.
     func checkInput(_ input: Tensor) {
         do { try validateInput(shape: input.shape) } catch { preconditionFailure("\(error)") }
     }

@@ -94,6 +94,28 @@ import Testing
         }
     }
 
+    /// Every encoder's forward traps on a shape it cannot take (a programmer's error); a user's input goes
+    /// through `validateInput(shape:)` first, which throws, for every architecture, the error naming the model,
+    /// the shape it got and the one it needs.
+    @Test(arguments: ModelRegistry.architectures)
+    func everyEncoderValidatesItsInputBeforeTheForward(_ name: String) throws {
+        let model = try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
+        #expect(throws: Never.self) { try model.validateInput(shape: [2, 3, 224, 224]) }
+        for shape in [[2, 1, 224, 224], [3, 224, 224], [2, 3, 64, 64, 64], [2, 224, 224, 3]] {
+            #expect(throws: ImageEncoderError.wrongInputShape(model: name, shape: shape, channels: 3)) {
+                try model.validateInput(shape: shape)
+            }
+        }
+        #expect(ImageEncoderError.wrongInputShape(model: name, shape: [2, 1, 224, 224], channels: 3).description ==
+            "\(name): expected an input of shape [N, 3, H, W], got [2, 1, 224, 224]")
+        let minimum = model.minimumInputSize
+        for side in Set([0, minimum - 1]) where side >= 0 && side < minimum {
+            #expect(throws: ImageEncoderError.inputTooSmall(model: name, height: side, width: 224, minimum: minimum)) {
+                try model.validateInput(shape: [1, 3, side, 224])
+            }
+        }
+    }
+
     @Test func reducedVariantsFollowTheirOwnLimits() throws {
         #expect(try ModelFixtures.model("vgg16_reduced").minimumInputSize == 32)
         #expect(try ModelFixtures.model("densenet121_reduced").minimumInputSize == 29)
@@ -161,6 +183,12 @@ import Testing
         } catch { Issue.record("\(error)") }
         let message = ModelRegistryError.unknownArchitecture(name: "vit", valid: ModelRegistry.architectures).description
         #expect(message.contains("vgg16") && message.contains("efficientnet_b4"))
+        // A class count from a user's flag: negative throws (it trapped before), 0 is the headless model.
+        #expect(throws: ModelRegistryError.negativeClassCount(name: "resnet18", numClasses: -1)) {
+            try ModelRegistry.create("resnet18", numClasses: -1)
+        }
+        #expect(ModelRegistryError.negativeClassCount(name: "resnet18", numClasses: -1).description ==
+            "resnet18: cannot build a classifier with -1 classes; use a positive count, or 0 for no classifier")
     }
 
     /// The paper's default tags (MEDMNIST.md §1.2) and timm's `pretrained_cfg` values for them.
