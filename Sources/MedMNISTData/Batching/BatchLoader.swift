@@ -16,7 +16,7 @@ public struct Batch: Sendable {
 /// on a background thread while the caller works on the current one.
 ///
 /// ```swift
-/// let loader = BatchLoader(images: split.images, labels: split.labels, transform: .paper(normalization: .imagenet),
+/// let loader = try BatchLoader(images: split.images, labels: split.labels, transform: .paper(normalization: .imagenet),
 ///                          batchSize: 128, shuffle: true, seed: 0)
 /// for epoch in 0..<10 { for batch in loader.nextEpoch() { train(batch.images, batch.labels) } }
 /// ```
@@ -31,29 +31,35 @@ public final class BatchLoader: @unchecked Sendable {
     public private(set) var sampler: BatchSampler
     private let augmentation: GeneratorBox
 
+    /// Everything is checked here, before the first batch: the batch size, the labels against the images,
+    /// and the transform against the images' layout (``ImageTransform/validate(for:)``).
     /// - Parameters:
     ///   - labels: `[N, L]`, the same N as `images`.
     ///   - seed: seeds the order (and, derived from it, the augmentation).
+    /// - Throws: ``BatchingError``, or ``TransformError`` when the transform cannot apply to these images.
     public init(
         images: ImageArray, labels: IndexTensor, transform: ImageTransform = ImageTransform(), batchSize: Int,
         shuffle: Bool, seed: UInt64 = 0, dropLast: Bool = false, prefetch: Bool = true
-    ) {
-        precondition(labels.shape.count == 2 && labels.shape[0] == images.count,
-                     "BatchLoader: labels of shape \(labels.shape) do not match \(images.count) images")
+    ) throws {
+        guard labels.shape.count == 2 && labels.shape[0] == images.count else {
+            throw BatchingError.labelShape(labels: labels.shape, images: images.count)
+        }
+        try transform.validate(for: images.layout)
+        sampler = try BatchSampler(count: images.count, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast)
         self.images = images
         self.labels = labels
         self.transform = transform
         self.prefetch = prefetch
-        sampler = BatchSampler(count: images.count, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast)
         augmentation = GeneratorBox(RandomGenerator(seed: seed ^ 0x5EED_A11C_0000_0001))
     }
 
     /// A loader over a loaded split.
+    /// - Throws: as ``init(images:labels:transform:batchSize:shuffle:seed:dropLast:prefetch:)``.
     public convenience init(
         _ split: MedMNISTSplit, transform: ImageTransform = ImageTransform(), batchSize: Int, shuffle: Bool,
         seed: UInt64 = 0, dropLast: Bool = false, prefetch: Bool = true
-    ) {
-        self.init(images: split.images, labels: split.labels, transform: transform, batchSize: batchSize,
+    ) throws {
+        try self.init(images: split.images, labels: split.labels, transform: transform, batchSize: batchSize,
                   shuffle: shuffle, seed: seed, dropLast: dropLast, prefetch: prefetch)
     }
 

@@ -16,9 +16,11 @@ public struct BatchSampler: Sendable {
     public private(set) var epochsDrawn = 0
 
     /// `count` samples in batches of `batchSize`; `seed` fixes every epoch's order when `shuffle` is set.
-    public init(count: Int, batchSize: Int, shuffle: Bool, seed: UInt64 = 0, dropLast: Bool = false) {
-        precondition(count >= 0, "BatchSampler: negative count")
-        precondition(batchSize > 0, "BatchSampler: batchSize must be positive")
+    /// - Throws: ``BatchingError/batchSize(_:)`` when `batchSize` < 1, ``BatchingError/sampleCount(_:)``
+    ///   when `count` < 0.
+    public init(count: Int, batchSize: Int, shuffle: Bool, seed: UInt64 = 0, dropLast: Bool = false) throws {
+        guard count >= 0 else { throw BatchingError.sampleCount(count) }
+        guard batchSize > 0 else { throw BatchingError.batchSize(batchSize) }
         self.count = count
         self.batchSize = batchSize
         self.shuffle = shuffle

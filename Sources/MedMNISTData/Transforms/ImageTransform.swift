@@ -48,6 +48,24 @@ public struct ImageTransform: Sendable, Equatable {
     /// Channels of the output.
     public func outputChannels(for layout: ImageLayout) -> Int { rgb ? 3 : layout.channels }
 
+    /// Checks that this pipeline can run on images of `layout`, which ``apply(_:indices:generator:)`` otherwise
+    /// traps on: one normalisation value or one per output channel, only `rgb` and `normalization` for
+    /// volumes, and a `resize` whenever there is a random resized crop. ``BatchLoader`` calls it when it is
+    /// built; call it yourself before applying a transform assembled from a user's settings.
+    /// - Throws: ``TransformError``.
+    public func validate(for layout: ImageLayout) throws {
+        let channels = outputChannels(for: layout)
+        if let normalization, normalization.mean.count != 1 && normalization.mean.count != channels {
+            throw TransformError.normalizationChannels(values: normalization.mean.count, channels: channels, layout: layout)
+        }
+        if layout == .volume {
+            let twoDimensional = [("resize", resize != nil), ("padTo", padTo != nil), ("augmentation", augmentation != nil)]
+            if let step = twoDimensional.first(where: \.1)?.0 { throw TransformError.notForVolumes(step: step) }
+        } else if augmentation?.resizedCrop != nil && resize == nil {
+            throw TransformError.resizedCropWithoutResize
+        }
+    }
+
     /// The output shape for `batch` samples of `images`: `[B, C, H, W]` or, for volumes, `[B, C, D, H, W]`.
     public func outputShape(for images: ImageArray, batch: Int) -> [Int] {
         let c = outputChannels(for: images.layout)
@@ -188,5 +206,27 @@ public struct ImageTransform: Sendable, Equatable {
             }
         }
         return result
+    }
+}
+
+/// An ``ImageTransform`` that cannot run on the images it is given (see ``ImageTransform/validate(for:)``).
+public enum TransformError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The normalisation has neither one value nor one per output channel.
+    case normalizationChannels(values: Int, channels: Int, layout: ImageLayout)
+    /// A 2D-only step (`resize`, `padTo`, `augmentation`) configured for 3D volumes.
+    case notForVolumes(step: String)
+    /// A random resized crop without `resize`: the crops would have different sizes.
+    case resizedCropWithoutResize
+
+    public var description: String {
+        switch self {
+        case let .normalizationChannels(values, channels, layout):
+            "the normalisation has \(values) mean/std values but the transform makes \(channels)-channel images from " +
+                "\(layout) data" + (channels == 1 && values == 3 ? "; set rgb (as_rgb) to replicate grayscale to 3 channels" : "")
+        case .notForVolumes(let step):
+            "\(step) is 2D-only; 3D volumes support rgb and normalization"
+        case .resizedCropWithoutResize:
+            "a random resized crop needs resize (the output size)"
+        }
     }
 }
