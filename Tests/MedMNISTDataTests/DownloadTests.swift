@@ -108,6 +108,42 @@ import Testing
         }
     }
 
+    /// A mirror that cannot work (a flag's typo, a bare folder name) is refused before anything is fetched,
+    /// instead of failing every retry as an "unsupported URL"; so is an expected MD5 that is not one.
+    @Test func unusableMirrorOrMD5IsRefusedBeforeAnyAttempt() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, String)] = [
+            ("localhost:8000", "the scheme 'localhost' is not http, https or file"),
+            ("mirror-folder", "it has no scheme (http://, https:// or file://)"),
+            ("ftp://example.org/medmnist", "the scheme 'ftp' is not http, https or file"),
+            ("http:///medmnist", "it names no host"),
+            ("file:relative/folder", "a file mirror needs an absolute path"),
+            ("https://example.org/files?download=1", "a mirror is a base folder, without ?query or #fragment"),
+        ]
+        for (text, reason) in cases {
+            #expect(throws: DownloadError.invalidMirror(mirror: text, reason: reason)) { try Downloader.mirror(parsing: text) }
+            let downloader = Downloader(mirror: URL(string: text)!, attempts: 3, retryDelay: 10, showProgress: false)
+            let started = Date()
+            await #expect(throws: DownloadError.invalidMirror(mirror: text, reason: reason)) {
+                try await downloader.download(file(), into: DatasetRoot(folder))
+            }
+            #expect(Date().timeIntervalSince(started) < 5, "\(text): no attempt, no retry delay")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        #expect(DownloadError.invalidMirror(mirror: "localhost:8000", reason: "the scheme 'localhost' is not http, https or file")
+            .description == "the mirror 'localhost:8000' cannot be used: the scheme 'localhost' is not http, https or file; " +
+            "give a base URL such as https://host/medmnist or file:///absolute/folder")
+        for good in ["https://example.org/medmnist", "http://127.0.0.1:8080", "file:///srv/medmnist"] {
+            #expect(throws: Never.self) { try Downloader.mirror(parsing: good) }
+        }
+        await #expect(throws: DownloadError.invalidMD5("abc")) {
+            try await Downloader(showProgress: false).fetch(URL(fileURLWithPath: "/nonexistent"),
+                                                            to: folder.appendingPathComponent("x"), expectedMD5: "abc")
+        }
+        #expect(DownloadError.invalidMD5("abc").description == "'abc' is not an MD5 digest (32 hexadecimal digits)")
+    }
+
     @Test func mirrorComesFromTheEnvironmentOrTheCatalog() throws {
         let catalog = try MedMNISTCatalog.info("pathmnist").file(size: 64)
         #expect(Downloader(mirror: nil).sourceURL(for: catalog) == (ProcessInfo.processInfo.environment["MEDMNIST_MIRROR"] == nil

@@ -3,7 +3,7 @@ import MedTensor
 
 /// Why a download failed. Every case names the URL, and the failure message says where the file belongs so
 /// it can be fetched by hand.
-public enum DownloadError: Error, CustomStringConvertible {
+public enum DownloadError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The server answered with a non-200 status.
     case httpStatus(url: String, status: Int, destination: String)
     /// No connection, a dropped connection, a timeout, … after every retry.
@@ -14,6 +14,11 @@ public enum DownloadError: Error, CustomStringConvertible {
     case incomplete(url: String, received: Int64, expected: Int64, destination: String)
     /// The file could not be written.
     case io(path: String, reason: String)
+    /// The mirror (``Downloader/mirror``, `--mirror` or `MEDMNIST_MIRROR`) is not an http(s) URL with a host
+    /// or a `file://` URL of an absolute folder; nothing was fetched.
+    case invalidMirror(mirror: String, reason: String)
+    /// An expected MD5 that is not 32 hexadecimal digits; nothing was fetched.
+    case invalidMD5(String)
 
     public var description: String {
         switch self {
@@ -27,6 +32,11 @@ public enum DownloadError: Error, CustomStringConvertible {
             "download of \(url) stopped after \(received) of \(expected) bytes. \(manualHint(url, destination))"
         case .io(let path, let reason):
             "cannot write \(path): \(reason)"
+        case .invalidMirror(let mirror, let reason):
+            "the mirror '\(mirror)' cannot be used: \(reason); give a base URL such as https://host/medmnist or " +
+                "file:///absolute/folder"
+        case .invalidMD5(let text):
+            "'\(text)' is not an MD5 digest (32 hexadecimal digits)"
         }
     }
 }
