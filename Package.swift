@@ -51,7 +51,8 @@ let package = Package(
         ),
         .executableTarget(name: "tensor-mlp", dependencies: ["MedTensor"], path: "Examples/tensor-mlp"),
         // Helpers shared by the test targets (gradient check, seeded tensors, relative error, a local HTTP
-        // server); a plain target, not a product, so that the test targets can import it.
+        // server, the fixture folder, temporary directories); a plain target, not a product, so that the test
+        // targets can import it.
         .target(name: "MedTestSupport", dependencies: ["MedTensor"], path: "Tests/MedTestSupport"),
         .testTarget(name: "MedTensorTests", dependencies: ["MedTensor", "MedTestSupport"]),
         .testTarget(name: "MedLayersTests", dependencies: ["MedLayers", "MedTestSupport"]),

@@ -8,9 +8,7 @@ struct LayerFixture {
     let file: SafeTensorsFile
 
     init(_ name: String, directory: String = "layers") throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/\(directory)/\(name).safetensors")
-        file = try SafeTensorsFile.read(contentsOf: url)
+        file = try SafeTensorsFile.read(contentsOf: Fixtures.url("\(directory)/\(name).safetensors"))
     }
 
     func tensor(_ name: String) -> Tensor { LayerFixture.tensor(file, name) }

@@ -85,10 +85,9 @@ func smallCNN() -> Sequential {
         let model = RandomState.withSeed(11) { smallCNN() }
         var generator = RandomGenerator(seed: 3)
         for _ in 0..<3 { _ = model(Tensor.normal([2, 3, 8, 8], generator: &generator)) }  // moves BN statistics
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medlayers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = directory.appendingPathComponent("model.safetensors")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.appending("model.safetensors")
         try model.save(to: url)
         let file = try SafeTensorsFile.read(contentsOf: url)
         #expect(file["1.num_batches_tracked"]?.dtype == .int64)
@@ -109,8 +108,7 @@ func smallCNN() -> Sequential {
         model.eval()
         let input = Tensor.normal([2, 3, 8, 8], generator: &generator)
         let output = model(input)
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/layers")
+        let directory = Fixtures.url("layers")
         let written = try SafeTensorsFile(model.stateDict().map { ($0.key, $0.array) }).encode()
         let io = try SafeTensorsFile([("input", TypedArray(floats: input.scalars, shape: input.shape)),
                                       ("output", TypedArray(floats: output.scalars, shape: output.shape))]).encode()

@@ -7,8 +7,7 @@ import MedTensor
 /// One case written by Tests/Fixtures/make_transformer_fixtures.py: a directory with the module's state
 /// dict (`state.safetensors`, timm's keys) and .npy tensors (input, projection, output, gradients).
 struct TransformerFixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/transformer")
+    static let root = Fixtures.url("transformer")
 
     let name: String
     let directory: URL

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 import Testing
 @testable import MedMNISTData
@@ -7,7 +8,7 @@ import Testing
     /// Permutations against an independent Python port of RandomGenerator (make_data_fixtures.py): the same
     /// order on every platform.
     @Test func seededShuffleGoldenOrder() throws {
-        let fixture = try Fixtures.json("shuffle.json")
+        let fixture = try Fixtures.json("data/shuffle.json")
         for c in fixture["cases"] as! [[String: Any]] {
             let seed = UInt64(c["seed"] as! Int), count = c["count"] as! Int
             var sampler = try BatchSampler(count: count, batchSize: count, shuffle: true, seed: seed)

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedMNISTData
 
@@ -12,7 +13,7 @@ import Testing
 
     /// Every field against a JSON dump of medmnist 3.0.2's INFO (which MEDMNIST.md §2.2–2.4 transcribes).
     @Test func everyFieldMatchesThePackagesINFO() throws {
-        let dump = try Fixtures.json("info.json")
+        let dump = try Fixtures.json("data/info.json")
         #expect(dump["version"] as? String == "3.0.2")
         let info = dump["INFO"] as! [String: [String: Any]]
         #expect(Set(info.keys) == Set(MedMNISTCatalog.all.map(\.flag)))

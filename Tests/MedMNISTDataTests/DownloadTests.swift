@@ -8,8 +8,8 @@ import Testing
     let md5: String
 
     init() throws {
-        npz = try [UInt8](Data(contentsOf: Fixtures.url("npz/breastmnist.npz")))
-        md5 = (try Fixtures.json("npz/meta.json")["breastmnist"] as! [String: Any])["md5"] as! String
+        npz = try [UInt8](Data(contentsOf: Fixtures.url("data/npz/breastmnist.npz")))
+        md5 = (try Fixtures.json("data/npz/meta.json")["breastmnist"] as! [String: Any])["md5"] as! String
     }
 
     func file(_ md5: String? = nil) -> DatasetFile {
@@ -25,8 +25,9 @@ import Testing
     @Test func downloadsVerifiesAndRenames() async throws {
         let server = try LocalHTTPServer(routes: ["/ok/breastmnist.npz": .ok(body: npz)])
         defer { server.stop() }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let root = DatasetRoot(folder.appendingPathComponent("nested/root"))
         let url = try await downloader(server, "ok").download(file(), into: root)
         #expect(url == root.url(for: file()))
@@ -43,8 +44,9 @@ import Testing
         other[other.count / 2] ^= 0xFF
         let server = try LocalHTTPServer(routes: ["/bad/breastmnist.npz": .ok(body: other)])
         defer { server.stop() }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let root = DatasetRoot(folder)
         do {
             try await downloader(server, "bad").download(file(), into: root)
@@ -60,8 +62,9 @@ import Testing
     @Test func notFoundFailsAtOnceNamingTheURL() async throws {
         let server = try LocalHTTPServer(routes: [:])
         defer { server.stop() }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         do {
             try await downloader(server, "missing", attempts: 3).download(file(), into: DatasetRoot(folder))
             Issue.record("expected a 404")
@@ -76,8 +79,9 @@ import Testing
     @Test func droppedConnectionIsRetriedThenReported() async throws {
         let server = try LocalHTTPServer(routes: ["/drop/breastmnist.npz": .dropAfter(body: npz, sendBytes: npz.count / 2, reset: true), "/flaky/breastmnist.npz": .sequence([.dropAfter(body: npz, sendBytes: npz.count / 3, reset: true), .ok(body: npz)])])
         defer { server.stop() }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let root = DatasetRoot(folder)
         await #expect(throws: DownloadError.self) { try await downloader(server, "drop").download(file(), into: root) }
         #expect(server.requestCount("/drop/breastmnist.npz") == 2)
@@ -93,8 +97,9 @@ import Testing
         let server = try LocalHTTPServer(routes: [:])
         let port = server.port
         server.stop()
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let downloader = Downloader(mirror: URL(string: "http://127.0.0.1:\(port)")!, attempts: 2, retryDelay: 0.01,
                                     timeout: 5, showProgress: false)
         do {
@@ -111,8 +116,9 @@ import Testing
     /// A mirror that cannot work (a flag's typo, a bare folder name) is refused before anything is fetched,
     /// instead of failing every retry as an "unsupported URL"; so is an expected MD5 that is not one.
     @Test func unusableMirrorOrMD5IsRefusedBeforeAnyAttempt() async throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let cases: [(String, String)] = [
             ("localhost:8000", "the scheme 'localhost' is not http, https or file"),
             ("mirror-folder", "it has no scheme (http://, https:// or file://)"),

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 import Testing
 @testable import MedMNISTData
@@ -13,12 +14,12 @@ import Testing
     }
 
     static func cases() throws -> [Case] {
-        let cases = try Fixtures.json("evaluator/cases.json")["cases"] as! [[String: Any]]
+        let cases = try Fixtures.json("data/evaluator/cases.json")["cases"] as! [[String: Any]]
         return try cases.map { c in
             let name = c["name"] as! String
             return Case(name: name, task: MedMNISTTask(rawValue: c["task"] as! String)!, fields: c,
-                        labels: try Fixtures.labels("evaluator/\(name)_labels.npy"),
-                        scores: try ScoreArray(Fixtures.npy("evaluator/\(name)_scores.npy")))
+                        labels: try Fixtures.labels("data/evaluator/\(name)_labels.npy"),
+                        scores: try ScoreArray(Fixtures.npy("data/evaluator/\(name)_scores.npy")))
         }
     }
 
@@ -105,15 +106,15 @@ import Testing
 
     /// The CSV text equals pandas' `DataFrame(y_score).to_csv(header=None)`, float64 and float32 alike.
     @Test func predictionCSVMatchesPandas() throws {
-        let expected = try Fixtures.json("evaluator/cases.json")["csv_first5"] as! [String: String]
+        let expected = try Fixtures.json("data/evaluator/cases.json")["csv_first5"] as! [String: String]
         for (name, text) in expected {
-            var scores = try ScoreArray(Fixtures.npy("evaluator/\(name)_scores.npy"))
+            var scores = try ScoreArray(Fixtures.npy("data/evaluator/\(name)_scores.npy"))
             let columns = scores.shape.count == 2 ? scores.shape[1] : 1
             scores = ScoreArray(shape: [5] + scores.shape.dropFirst(), values: Array(scores.values.prefix(5 * columns)),
                                 isSinglePrecision: scores.isSinglePrecision)
             #expect(PredictionCSV.contents(scores) == text, "\(name)")
         }
-        let meta = try Fixtures.json("npz/meta.json")["breastmnist"] as! [String: Any]
+        let meta = try Fixtures.json("data/npz/meta.json")["breastmnist"] as! [String: Any]
         let metrics = Metrics(auc: double(meta["auc"]), acc: double(meta["acc"]))
         #expect(PredictionCSV.standardFileName(flag: "breastmnist", size: 28, split: .test, metrics: metrics, run: "fixture")
                 == meta["csv_name_run_fixture"] as! String)
@@ -122,8 +123,9 @@ import Testing
     }
 
     @Test func predictionCSVRoundTrips() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let scores = ScoreArray(rows: [[0.1, 0.9], [0.25, 0.75], [1e-7, 1 - 1e-7]])
         let url = try PredictionCSV.write(scores, flag: "breastmnist", size: 28, split: .test,
                                           metrics: Metrics(auc: 1, acc: 1), run: "0", folder: folder)

@@ -1,21 +1,23 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 import Testing
 @testable import MedMNISTData
 
 /// A temporary root holding fixture files under catalog names, and the catalog entries with the tiny split sizes.
 struct TinyRoot {
-    let folder: URL
+    let directory: TemporaryDirectory
+    var folder: URL { directory.url }
     var root: DatasetRoot { DatasetRoot(folder) }
 
     init(_ files: [String: String], function: String = #function) throws {
-        folder = try temporaryFolder(function)
+        directory = try TemporaryDirectory(function)
         for (fixture, name) in files {
-            try FileManager.default.copyItem(at: Fixtures.url("npz/tiny/\(fixture)"), to: folder.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: Fixtures.url("data/npz/tiny/\(fixture)"), to: folder.appendingPathComponent(name))
         }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() { directory.remove() }
 
     /// The catalog entry of `flag` with split sizes 6 / 3 / 4, like every tiny fixture.
     static func info(_ flag: String) throws -> DatasetInfo {
@@ -26,7 +28,7 @@ struct TinyRoot {
 }
 
 @Suite struct LoadingTests {
-    nonisolated(unsafe) static let meta = try! Fixtures.json("npz/meta.json")
+    nonisolated(unsafe) static let meta = try! Fixtures.json("data/npz/meta.json")
 
     /// Checks a loaded array against the shape, sum and first values Python recorded.
     func expectMatches(_ images: ImageArray, _ labels: IndexTensor, file: String, split: Split) {
@@ -41,7 +43,7 @@ struct TinyRoot {
     }
 
     @Test func catalogValidBreastMNIST() throws {
-        let root = DatasetRoot(Fixtures.url("npz"))
+        let root = DatasetRoot(Fixtures.url("data/npz"))
         let test = try root.load("breastmnist", split: .test, cache: .off)
         #expect(test.images.shape == [156, 28, 28] && test.images.layout == .grayscale)
         #expect(test.labels.shape == [156, 1] && test.task == .binaryClass && test.classCount == 2)
@@ -54,8 +56,8 @@ struct TinyRoot {
     /// The package's Evaluator on the same file and scores gave these metrics.
     @Test func evaluatorReadsLabelsFromTheFile() throws {
         let meta = Self.meta["breastmnist"] as! [String: Any]
-        let evaluator = try Evaluator(flag: "breastmnist", split: .test, root: DatasetRoot(Fixtures.url("npz")))
-        let scores = try ScoreArray(Fixtures.npy("npz/breastmnist_test_scores.npy"))
+        let evaluator = try Evaluator(flag: "breastmnist", split: .test, root: DatasetRoot(Fixtures.url("data/npz")))
+        let scores = try ScoreArray(Fixtures.npy("data/npz/breastmnist_test_scores.npy"))
         let metrics = try evaluator.evaluate(scores)
         #expect(metrics.acc == double(meta["acc"]))
         #expect(metrics.auc == double(meta["auc"]))
@@ -85,26 +87,26 @@ struct TinyRoot {
     }
 
     @Test func customDataInfersOrTakesTheTask() throws {
-        let multilabel = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/custom_multilabel.npz"), split: .val)
+        let multilabel = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multilabel.npz"), split: .val)
         #expect(multilabel.task == .multiLabelBinary && multilabel.classCount == 3 && multilabel.info == nil)
         expectMatches(multilabel.images, multilabel.labels, file: "custom_multilabel.npz", split: .val)
-        let binary = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/custom_binary.npz"), split: .train)
+        let binary = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_binary.npz"), split: .train)
         #expect(binary.task == .binaryClass && binary.size == 32 && binary.flag == "custom_binary")
-        let multiclass = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/custom_multiclass.npz"), split: .test)
+        let multiclass = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multiclass.npz"), split: .test)
         #expect(multiclass.task == .multiClass && multiclass.images.layout == .rgb)
-        let ordinal = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/custom_multiclass.npz"), split: .test,
+        let ordinal = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multiclass.npz"), split: .test,
                                              task: .ordinalRegression)
         #expect(ordinal.task == .ordinalRegression)
         #expect(throws: DataFileError.self) {
-            try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/custom_multiclass.npz"), split: .test, task: .binaryClass)
+            try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multiclass.npz"), split: .test, task: .binaryClass)
         }
         // 3D read explicitly.
-        let volume = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/organmnist3d.npz"), split: .val, dimensions: .three)
+        let volume = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/organmnist3d.npz"), split: .val, dimensions: .three)
         #expect(volume.images.layout == .volume && volume.task == .multiClass)
     }
 
     @Test func fortranOrderedImagesAreReordered() throws {
-        let split = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/fortran_images.npz"), split: .train)
+        let split = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/fortran_images.npz"), split: .train)
         expectMatches(split.images, split.labels, file: "fortran_images.npz", split: .train)
     }
 
@@ -156,8 +158,9 @@ struct TinyRoot {
     }
 
     @Test func missingFilesUnknownFlagsAndSizes() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         do {
             _ = try DatasetRoot(folder).load("pathmnist", size: 64, split: .train)
             Issue.record("expected a missing file")
@@ -180,7 +183,7 @@ struct TinyRoot {
     }
 
     @Test func md5OnRequest() throws {
-        let root = DatasetRoot(Fixtures.url("npz"))
+        let root = DatasetRoot(Fixtures.url("data/npz"))
         let catalog = try MedMNISTCatalog.info("breastmnist").file(size: 28)
         // The fixture is not the published file, so the catalog's MD5 must not match.
         #expect(throws: DataFileError.self) { try root.verify(catalog) }
@@ -243,9 +246,10 @@ struct TinyRoot {
     /// Thousands of mutated npz files through the whole loader: each either loads or throws a typed error;
     /// nothing crashes, nothing hangs.
     @Test func mutatedFilesNeverCrashOrHang() throws {
-        let sources = try ["chestmnist.npz", "pneumoniamnist_stored.npz"].map { try [UInt8](Data(contentsOf: Fixtures.url("npz/tiny/\($0)"))) }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let sources = try ["chestmnist.npz", "pneumoniamnist_stored.npz"].map { try [UInt8](Data(contentsOf: Fixtures.url("data/npz/tiny/\($0)"))) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let folder = directory.url
         let root = DatasetRoot(folder)
         let info = try TinyRoot.info("pneumoniamnist")
         let target = root.url(flag: "pneumoniamnist", size: 28)
@@ -306,7 +310,7 @@ struct TinyRoot {
         defer { NpzFile.streamingThreshold = saved }
         let files = ["bloodmnist_64.npz", "chestmnist.npz", "pneumoniamnist_stored.npz", "organmnist3d.npz"]
         for file in files {
-            let url = Fixtures.url("npz/tiny/\(file)")
+            let url = Fixtures.url("data/npz/tiny/\(file)")
             for split in Split.allCases {
                 NpzFile.streamingThreshold = saved
                 let archive = try CustomDataset.load(contentsOf: url, split: split, dimensions: file.hasPrefix("organ") ? .three : nil, cache: .off)
@@ -319,7 +323,7 @@ struct TinyRoot {
         NpzFile.streamingThreshold = 0
         for (file, needle) in [("crc_mismatch.npz", "CRC"), ("corrupt.npz", ""), ("truncated.npz", "")] {
             do {
-                _ = try CustomDataset.load(contentsOf: Fixtures.url("npz/tiny/\(file)"), split: .train, cache: .off)
+                _ = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/\(file)"), split: .train, cache: .off)
                 Issue.record("\(file): expected an error")
             } catch let error as DataFileError {
                 guard case .archive(_, _, let reason) = error else { Issue.record("\(file): \(error)"); continue }

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 import Testing
 @testable import MedMNISTData
@@ -80,10 +81,10 @@ struct PNGCheck {
 
     /// The grid equals skimage.util.montage (the package's montage2d) for the same selection.
     @Test func montageMatchesScikitImage() throws {
-        let sel = try Fixtures.npy("montage/sel.npy").int64s().map { Int($0) }
+        let sel = try Fixtures.npy("data/montage/sel.npy").int64s().map { Int($0) }
         for (name, layout) in [("gray", ImageLayout.grayscale), ("rgb", .rgb)] {
-            let images = try Fixtures.images("montage/\(name).npy", layout: layout)
-            let expected = try Fixtures.npy("montage/\(name)_montage.npy")
+            let images = try Fixtures.images("data/montage/\(name).npy", layout: layout)
+            let expected = try Fixtures.npy("data/montage/\(name)_montage.npy")
             let montage = Montage(images, indices: sel)
             #expect([montage.height, montage.width] == Array(expected.shape.prefix(2)))
             #expect(montage.pixels == expected.bytes, "\(name)")

@@ -1,15 +1,11 @@
 import Foundation
 import MedTensor
+import MedTestSupport
 @testable import MedMNISTData
 
-/// Fixtures written by Tests/Fixtures/make_data_fixtures.py.
-enum Fixtures {
-    static let data = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/data")
-
-    static func url(_ relative: String) -> URL { data.appendingPathComponent(relative) }
-
+/// Readers for the fixtures written by Tests/Fixtures/make_data_fixtures.py (under `data/`); paths are
+/// relative to Tests/Fixtures, as in ``Fixtures/url(_:)``.
+extension Fixtures {
     /// A JSON fixture as nested `[String: Any]` / `[Any]` / `Int` / `Double` / `String` / `NSNull`. Decoded
     /// with JSONDecoder, which parses doubles exactly (Foundation's JSONSerialization on Linux can be 1 ulp off).
     static func json(_ relative: String) throws -> [String: Any] {
@@ -35,14 +31,6 @@ enum Fixtures {
         let array = try npy(relative)
         return IndexTensor(shape: array.shape, values: try array.int64s().map { Int($0) })
     }
-}
-
-/// A fresh empty folder under the temporary directory, removed by the caller.
-func temporaryFolder(_ name: String = #function) throws -> URL {
-    let clean = name.filter { $0.isLetter || $0.isNumber }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("medmnistdata-\(clean)-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
 }
 
 func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {

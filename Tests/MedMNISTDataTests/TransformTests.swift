@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedTensor
 import Testing
 @testable import MedMNISTData
@@ -11,9 +12,9 @@ import Testing
         let normalization = Normalization(mean: Self.mean, std: Self.std)
         for (input, layout, pad, reference) in [("square_gray", ImageLayout.grayscale, 11, "paper_gray_pad11"),
                                                 ("square_rgb", .rgb, 10, "paper_rgb_pad10")] {
-            let images = try Fixtures.images("transforms/\(input).npy", layout: layout)
+            let images = try Fixtures.images("data/transforms/\(input).npy", layout: layout)
             let output = ImageTransform.paper(normalization: normalization, targetSize: pad).apply(images)
-            let expected = try Fixtures.floats("transforms/\(reference).npy")
+            let expected = try Fixtures.floats("data/transforms/\(reference).npy")
             #expect(output.shape == expected.shape)
             #expect(output.scalars == expected.values, "\(input)")
             // Pad pixels are exactly 0 in normalised space.
@@ -25,10 +26,10 @@ import Testing
     @Test func resizeMatchesTorchInterpolate() throws {
         var worstBilinear: Float = 0
         for (name, layout) in [("gray", ImageLayout.grayscale), ("rgb", .rgb)] {
-            let images = try Fixtures.images("transforms/\(name).npy", layout: layout)
+            let images = try Fixtures.images("data/transforms/\(name).npy", layout: layout)
             for (h, w) in [(11, 13), (3, 4), (5, 7)] {
                 for mode in Interpolation.allCases {
-                    let expected = try Fixtures.floats("transforms/\(name)_\(mode.rawValue)_\(h)x\(w).npy")
+                    let expected = try Fixtures.floats("data/transforms/\(name)_\(mode.rawValue)_\(h)x\(w).npy")
                     let output = ImageTransform(resize: nil, interpolation: mode).resized(images, height: h, width: w)
                     #expect(output.shape == expected.shape, "\(name) \(mode) \(h)x\(w)")
                     let difference = maxAbsDifference(output.scalars, expected.values)
@@ -43,14 +44,14 @@ import Testing
 
     /// PIL's NEAREST on uint8 (what the MedMNIST v2 baselines used for 28 → 224) is nearest-exact.
     @Test func pilNearestIsNearestExact() throws {
-        let images = try Fixtures.images("transforms/gray.npy", layout: .grayscale)
-        let pil = try Fixtures.npy("transforms/gray_pil_nearest_11x13.npy").uint8s()
+        let images = try Fixtures.images("data/transforms/gray.npy", layout: .grayscale)
+        let pil = try Fixtures.npy("data/transforms/gray_pil_nearest_11x13.npy").uint8s()
         let output = ImageTransform(interpolation: .nearestExact).resized(images, height: 11, width: 13)
         #expect(output.scalars.map { UInt8(($0 * 255).rounded()) } == pil)
     }
 
     @Test func squareResizeThenNormaliseThenPad() throws {
-        let images = try Fixtures.images("transforms/square_rgb.npy", layout: .rgb)
+        let images = try Fixtures.images("data/transforms/square_rgb.npy", layout: .rgb)
         let t = ImageTransform(resize: 4, interpolation: .nearest, normalization: .half, padTo: 8)
         let out = t.apply(images)
         #expect(out.shape == [2, 3, 8, 8])
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func augmentationIsSeededAndThreadIndependent() throws {
-        let images = try Fixtures.images("transforms/square_rgb.npy", layout: .rgb)
+        let images = try Fixtures.images("data/transforms/square_rgb.npy", layout: .rgb)
         let t = ImageTransform(resize: 5, normalization: .imagenet,
                                augmentation: Augmentation(horizontalFlip: 0.5, verticalFlip: 0.5, resizedCrop: .init()))
         func run(threads: Int) -> [Float] {

@@ -6,13 +6,6 @@ import Testing
 // FileDownloader against LocalHTTPServer (127.0.0.1, ephemeral port): no network needed.
 
 enum DownloadFixture {
-    static func scratchDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("medmnist-download-\(UInt64.random(in: 0 ... .max))", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Every name in `directory`, hidden temporary files included.
     static func contents(_ directory: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
@@ -54,9 +47,9 @@ enum DownloadFixture {
         let body = DownloadFixture.payload(300_000)
         let sha = SHA256.hexDigest(body)
         server.route("/weights.safetensors", .ok(body: body, headers: ["ETag": "\"\(sha)\""]))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("sub/dir/weights.safetensors")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let destination = directory.appending("sub/dir/weights.safetensors")
 
         let result = try await FileDownloader.download(
             from: server.url("/weights.safetensors"), to: destination, options: DownloadFixture.options())
@@ -73,9 +66,9 @@ enum DownloadFixture {
         let body = DownloadFixture.payload(5000)
         let wrong = SHA256.hexDigest(Array("something else".utf8))
         server.route("/bad", .ok(body: body, headers: ["ETag": "\"\(wrong)\""]))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("bad.bin")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let destination = directory.appending("bad.bin")
 
         let error = await DownloadFixture.downloadError {
             try await FileDownloader.download(from: server.url("/bad"), to: destination, options: DownloadFixture.options())
@@ -83,7 +76,7 @@ enum DownloadFixture {
         #expect(error?.reason == .checksumMismatch(
             algorithm: .sha256, expected: wrong, actual: SHA256.hexDigest(body), source: "the server's ETag"))
         #expect(error?.attempts == 1 && server.requestCount("/bad") == 1)
-        #expect(DownloadFixture.contents(directory).isEmpty, "left behind: \(DownloadFixture.contents(directory))")
+        #expect(DownloadFixture.contents(directory.url).isEmpty, "left behind: \(DownloadFixture.contents(directory.url))")
 
         // The same file passes when the server's checksum is not trusted and no other is given...
         var trusting = DownloadFixture.options()
@@ -97,9 +90,9 @@ enum DownloadFixture {
         defer { server.stop() }
         let body = DownloadFixture.payload(70_000, seed: 7)
         server.route("/data.npz", .ok(body: body))  // no ETag
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("data.npz")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let destination = directory.appending("data.npz")
 
         let md5 = MD5.hexDigest(body)
         let result = try await FileDownloader.download(
@@ -120,21 +113,21 @@ enum DownloadFixture {
             return
         }
         #expect(Array(try Data(contentsOf: destination)) == body)
-        #expect(DownloadFixture.contents(directory) == ["data.npz"])
+        #expect(DownloadFixture.contents(directory.url) == ["data.npz"])
     }
 
     @Test func notFoundIsNotRetried() async throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("missing.bin")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let destination = directory.appending("missing.bin")
         let error = await DownloadFixture.downloadError {
             try await FileDownloader.download(from: server.url("/missing"), to: destination, options: DownloadFixture.options())
         }
         #expect(error?.reason == .httpStatus(404) && error?.attempts == 1)
         #expect(server.requestCount("/missing") == 1)
-        #expect(DownloadFixture.contents(directory).isEmpty)
+        #expect(DownloadFixture.contents(directory.url).isEmpty)
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains("HTTP 404") && text.contains(server.url("/missing").absoluteString) && text.contains(destination.path))
     }
@@ -144,13 +137,13 @@ enum DownloadFixture {
         defer { server.stop() }
         let body = DownloadFixture.payload(1000)
         server.route("/flaky", .sequence([.status(503), .status(429), .ok(body: body)]))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let destination = directory.appendingPathComponent("flaky.bin")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let destination = directory.appending("flaky.bin")
         let result = try await FileDownloader.download(from: server.url("/flaky"), to: destination, options: DownloadFixture.options(4))
         #expect(result.attempts == 3 && server.requestCount("/flaky") == 3)
         #expect(Array(try Data(contentsOf: destination)) == body)
-        #expect(DownloadFixture.contents(directory) == ["flaky.bin"])
+        #expect(DownloadFixture.contents(directory.url) == ["flaky.bin"])
     }
 
     @Test func droppedConnectionIsRetriedAndNeverLeavesAPartialFile() async throws {
@@ -160,15 +153,15 @@ enum DownloadFixture {
         let sha = SHA256.hexDigest(body)
         server.route("/drop-once", .sequence([.dropAfter(body: body, sendBytes: 50_000), .ok(body: body, headers: ["ETag": "\"\(sha)\""])]))
         server.route("/drop-always", .dropAfter(body: body, sendBytes: 64_000))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
 
-        let once = directory.appendingPathComponent("once.bin")
+        let once = directory.appending("once.bin")
         let result = try await FileDownloader.download(from: server.url("/drop-once"), to: once, options: DownloadFixture.options())
         #expect(result.attempts == 2 && server.requestCount("/drop-once") == 2)
         #expect(Array(try Data(contentsOf: once)) == body)
 
-        let always = directory.appendingPathComponent("always.bin")
+        let always = directory.appending("always.bin")
         let error = await DownloadFixture.downloadError {
             try await FileDownloader.download(from: server.url("/drop-always"), to: always, options: DownloadFixture.options(3))
         }
@@ -177,7 +170,7 @@ enum DownloadFixture {
         case .transport?, .incomplete?: break
         default: Issue.record("a dropped connection should be a transport or incomplete error, got \(String(describing: error))")
         }
-        #expect(DownloadFixture.contents(directory) == ["once.bin"], "left behind: \(DownloadFixture.contents(directory))")
+        #expect(DownloadFixture.contents(directory.url) == ["once.bin"], "left behind: \(DownloadFixture.contents(directory.url))")
     }
 
     @Test func hubStyleRedirectCarriesTheChecksum() async throws {
@@ -191,15 +184,15 @@ enum DownloadFixture {
         server.route("/cdn/blob", .ok(body: body, headers: ["ETag": cdnETag]))
         server.route("/good", .redirect(location: "/cdn/blob", headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "123456"]))
         server.route("/lying", .redirect(location: "/cdn/blob", headers: ["X-Linked-Etag": cdnETag]))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
 
-        let good = directory.appendingPathComponent("good.bin")
+        let good = directory.appending("good.bin")
         let result = try await FileDownloader.download(from: server.url("/good"), to: good, options: DownloadFixture.options())
         #expect(result.verified.map(\.checksum) == [.sha256(sha)] && result.verified.first?.source == "the server's X-Linked-Etag")
         #expect(Array(try Data(contentsOf: good)) == body)
 
-        let lying = directory.appendingPathComponent("lying.bin")
+        let lying = directory.appending("lying.bin")
         let error = await DownloadFixture.downloadError {
             try await FileDownloader.download(from: server.url("/lying"), to: lying, options: DownloadFixture.options())
         }
@@ -207,17 +200,17 @@ enum DownloadFixture {
             Issue.record("got \(String(describing: error))")
             return
         }
-        #expect(DownloadFixture.contents(directory) == ["good.bin"])
+        #expect(DownloadFixture.contents(directory.url) == ["good.bin"])
     }
 
     @Test func unreachableServerSaysWhatFailedAndWhereToPutTheFile() async throws {
         let refusing = try LocalHTTPServer.RefusingPort()
         defer { withExtendedLifetime(refusing) {} }
         let port = refusing.port
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let url = URL(string: "http://127.0.0.1:\(port)/timm/resnet18.a1_in1k/resolve/main/model.safetensors")!
-        let destination = directory.appendingPathComponent("resnet18.a1_in1k.safetensors")
+        let destination = directory.appending("resnet18.a1_in1k.safetensors")
         let error = await DownloadFixture.downloadError {
             try await FileDownloader.download(from: url, to: destination, options: DownloadFixture.options(2))
         }
@@ -228,23 +221,23 @@ enum DownloadFixture {
         let text = "\(error)"
         #expect(text.contains(url.absoluteString) && text.contains("after 2 attempts"))
         #expect(text.contains("put the file at \(destination.path)"))
-        #expect(DownloadFixture.contents(directory).isEmpty)
+        #expect(DownloadFixture.contents(directory.url).isEmpty)
     }
 
     @Test func replacesAnExistingFileAndCopiesFileURLs() async throws {
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let source = directory.appendingPathComponent("mirror.bin")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let source = directory.appending("mirror.bin")
         let body = DownloadFixture.payload(10_000, seed: 11)
         try Data(body).write(to: source)
-        let destination = directory.appendingPathComponent("copy.bin")
+        let destination = directory.appending("copy.bin")
         try Data("old".utf8).write(to: destination)
         let result = try await FileDownloader.download(
             from: source, to: destination, options: DownloadFixture.options(checksum: .sha256(SHA256.hexDigest(body))))
         #expect(try result.byteCount == 10_000 && Array(Data(contentsOf: destination)) == body)
-        #expect(DownloadFixture.contents(directory) == ["copy.bin", "mirror.bin"])
+        #expect(DownloadFixture.contents(directory.url) == ["copy.bin", "mirror.bin"])
         let missing = await DownloadFixture.downloadError {
-            try await FileDownloader.download(from: directory.appendingPathComponent("nope"), to: destination, options: DownloadFixture.options(3))
+            try await FileDownloader.download(from: directory.appending("nope"), to: destination, options: DownloadFixture.options(3))
         }
         guard case .unreadableSource(let reason)? = missing?.reason else { Issue.record("got \(String(describing: missing))"); return }
         #expect(reason.contains("nope") && missing?.attempts == 1)
@@ -254,30 +247,30 @@ enum DownloadFixture {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         server.route("/p", .ok(body: DownloadFixture.payload(50_000)))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         var options = DownloadFixture.options()
         options.progress = .always
         options.progressLabel = "progress-test"
-        try await FileDownloader.download(from: server.url("/p"), to: directory.appendingPathComponent("p.bin"), options: options)
+        try await FileDownloader.download(from: server.url("/p"), to: directory.appending("p.bin"), options: options)
     }
 
     @Test func stalledServerTimesOut() async throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         server.route("/slow", .stall(body: DownloadFixture.payload(10_000), sendBytes: 100, seconds: 3))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         var options = DownloadFixture.options(1)
         options.timeout = 1  // corelibs URLSession rounds time-outs to whole seconds
         let error = await DownloadFixture.downloadError {
-            try await FileDownloader.download(from: server.url("/slow"), to: directory.appendingPathComponent("slow.bin"), options: options)
+            try await FileDownloader.download(from: server.url("/slow"), to: directory.appending("slow.bin"), options: options)
         }
         // "timed out" rather than a lost connection or a short body: the time-out fired before the server
         // closed the connection 3 s in. (No wall-clock bound: parallel tests may keep this task waiting.)
         guard case .transport(let reason)? = error?.reason else { Issue.record("got \(String(describing: error))"); return }
         #expect(reason.contains("timed out"), "\(reason)")
-        #expect(DownloadFixture.contents(directory).isEmpty)
+        #expect(DownloadFixture.contents(directory.url).isEmpty)
     }
 
     /// The time-out is for silence, not for the whole transfer: a slow download that keeps sending lives on.
@@ -286,11 +279,11 @@ enum DownloadFixture {
         defer { server.stop() }
         let body = DownloadFixture.payload(30_000)
         server.route("/trickle", .trickle(body: body, chunks: 10, interval: 0.3))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         var options = DownloadFixture.options(1)
         options.timeout = 1
-        let destination = directory.appendingPathComponent("slow.bin")
+        let destination = directory.appending("slow.bin")
         let result = try await FileDownloader.download(from: server.url("/trickle"), to: destination, options: options)
         #expect(try result.byteCount == 30_000 && Array(Data(contentsOf: destination)) == body)
     }
@@ -299,9 +292,9 @@ enum DownloadFixture {
         let server = try LocalHTTPServer()
         defer { server.stop() }
         server.route("/slow", .stall(body: DownloadFixture.payload(10_000), sendBytes: 100, seconds: 2))
-        let directory = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = server.url("/slow"), destination = directory.appendingPathComponent("slow.bin")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = server.url("/slow"), destination = directory.appending("slow.bin")
         let task = Task { try await FileDownloader.download(from: url, to: destination, options: DownloadFixture.options(3)) }
         try await Task.sleep(nanoseconds: 300_000_000)
         task.cancel()
@@ -312,7 +305,7 @@ enum DownloadFixture {
             Issue.record("expected CancellationError, got \(result)")
             return
         }
-        #expect(DownloadFixture.contents(directory).isEmpty)
+        #expect(DownloadFixture.contents(directory.url).isEmpty)
     }
 
     @Test func etagParsing() {

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import MedLayers
 import MedTensor
 import Testing
@@ -21,7 +22,7 @@ import Testing
             #expect(firstDifference == nil, "\(name): order differs at entry \(firstDifference?.offset ?? -1): \(firstDifference.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
         }
         // The header's value count (timm counts buffers too).
-        let header = try String(contentsOf: ModelFixtures.fixturesDirectory.appendingPathComponent("state-dict-keys/\(name).txt"), encoding: .utf8)
+        let header = try String(contentsOf: Fixtures.url("state-dict-keys/\(name).txt"), encoding: .utf8)
             .split(separator: "\n")[0]
         let values = model.stateDict().reduce(0) { $0 + $1.array.count }
         #expect(header.contains(" \(values) values"), "\(name): \(values) values; header: \(header)")

@@ -7,10 +7,8 @@ import MedTensor
 /// Fixtures written by Tests/Fixtures/make_model_fixtures.py: `models/` (reduced variants, committed) and
 /// `models-full/` (full-size, regenerated locally with `--full`).
 enum ModelFixtures {
-    static let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-    static let reducedDirectory = fixturesDirectory.appendingPathComponent("models")
-    static let fullDirectory = fixturesDirectory.appendingPathComponent("models-full")
+    static let reducedDirectory = Fixtures.url("models")
+    static let fullDirectory = Fixtures.url("models-full")
     static let regenerateHint = "full-size fixtures absent: run `python3 Tests/Fixtures/make_model_fixtures.py --full` " +
         "(writes Tests/Fixtures/models-full/, about 1.2 GB, not committed)"
 
@@ -130,7 +128,7 @@ func trainingParity(_ name: String, full: Bool) throws -> (errors: [String: Doub
 
 /// "key dtype [shape]" lines of a golden state-dict list (Tests/Fixtures/state-dict-keys/).
 func goldenKeys(_ name: String) throws -> [String] {
-    let url = ModelFixtures.fixturesDirectory.appendingPathComponent("state-dict-keys/\(name).txt")
+    let url = Fixtures.url("state-dict-keys/\(name).txt")
     return try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         .map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
 }

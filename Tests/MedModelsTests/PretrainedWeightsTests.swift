@@ -60,8 +60,9 @@ import Testing
         // Like the hub: /resolve/ redirects to the storage backend, naming the SHA-256 in X-Linked-Etag.
         server.route(path, .redirect(location: "/lfs/blob", headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "\(body.count)"]))
         server.route("/lfs/blob", .ok(body: body))
-        let cache = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: cache) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cache = directory.url
 
         // The environment route, as the command-line tool would use it (a dictionary, so tests stay isolated).
         var configuration = try PretrainedWeights.Configuration(environment: [
@@ -89,8 +90,9 @@ import Testing
         server.route(
             "/timm/resnet50.a1_in1k/resolve/main/model.safetensors",
             .ok(body: corrupt, headers: ["X-Linked-Etag": "\"\(SHA256.hexDigest(body))\""]))
-        let cache = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: cache) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cache = directory.url
         let configuration = PretrainedWeights.Configuration(cacheDirectory: cache, endpoint: server.baseURL, download: DownloadFixture.options())
         let error = await DownloadFixture.downloadError {
             _ = try await PretrainedWeights.localURL(model: "resnet50", tag: "a1_in1k", configuration: configuration)
@@ -102,8 +104,9 @@ import Testing
     @Test func unknownTagSaysSo() async throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        let cache = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: cache) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cache = directory.url
         let configuration = PretrainedWeights.Configuration(cacheDirectory: cache, endpoint: server.baseURL, download: DownloadFixture.options())
         let error = await DownloadFixture.downloadError {
             _ = try await PretrainedWeights.localURL(model: "resnet18", tag: "no_such_tag", configuration: configuration)
@@ -117,8 +120,9 @@ import Testing
         let refusing = try LocalHTTPServer.RefusingPort()
         defer { withExtendedLifetime(refusing) {} }
         let port = refusing.port
-        let cache = try DownloadFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: cache) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cache = directory.url
         let configuration = PretrainedWeights.Configuration(
             cacheDirectory: cache, endpoint: URL(string: "http://127.0.0.1:\(port)")!, download: DownloadFixture.options(2))
         let error = await DownloadFixture.downloadError {

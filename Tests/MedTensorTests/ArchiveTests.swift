@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 
 @testable import MedTensor
@@ -9,17 +10,12 @@ import Testing
 
 // MARK: - Fixtures
 
-private enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // MedMNISTDataTests
-        .deletingLastPathComponent()  // Tests
-        .appendingPathComponent("Fixtures/archive")
+private enum ArchiveFixture {
+    static let directory = Fixtures.url("archive")
 
-    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    static func url(_ name: String) -> URL { Fixtures.url("archive/\(name)") }
 
-    static func bytes(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: url(name)))
-    }
+    static func bytes(_ name: String) throws -> [UInt8] { try Fixtures.bytes("archive/\(name)") }
 
     struct Stream: Decodable {
         let size: Int
@@ -155,9 +151,9 @@ struct CRC32Tests {
 
     @Test("incremental updates equal one pass, at every split")
     func incremental() throws {
-        let data = try Fixtures.bytes("sample.bin")
+        let data = try ArchiveFixture.bytes("sample.bin")
         let whole = CRC32.checksum(data)
-        #expect(whole == Fixtures.manifest.streams["sample.l6.deflate"]!.crc32)
+        #expect(whole == ArchiveFixture.manifest.streams["sample.l6.deflate"]!.crc32)
         for split in [0, 1, 15, 16, 17, 100, 4095, data.count - 1, data.count] {
             var crc = CRC32()
             crc.update(Array(data[..<split]))
@@ -214,9 +210,9 @@ struct MD5Tests {
     @Test("digest of a file equals Python's hashlib")
     func fileDigest() throws {
         for name in ["numpy_savez_compressed.npz", "zip64_full.zip"] {
-            #expect(try MD5.hexDigest(ofFileAt: Fixtures.url(name)) == Fixtures.manifest.zips[name]!.md5)
+            #expect(try MD5.hexDigest(ofFileAt: ArchiveFixture.url(name)) == ArchiveFixture.manifest.zips[name]!.md5)
         }
-        #expect(throws: ArchiveError.self) { try MD5.hexDigest(ofFileAt: Fixtures.url("no-such-file.npz")) }
+        #expect(throws: ArchiveError.self) { try MD5.hexDigest(ofFileAt: ArchiveFixture.url("no-such-file.npz")) }
     }
 }
 
@@ -224,10 +220,10 @@ struct MD5Tests {
 
 @Suite("Inflate")
 struct InflateTests {
-    @Test("zlib streams decode to what Python compressed", arguments: Fixtures.streamNames)
+    @Test("zlib streams decode to what Python compressed", arguments: ArchiveFixture.streamNames)
     func decodesZlibStreams(name: String) throws {
-        let stream = try Fixtures.bytes(name)
-        let expected = Fixtures.manifest.streams[name]!
+        let stream = try ArchiveFixture.bytes(name)
+        let expected = ArchiveFixture.manifest.streams[name]!
         let grown = try Inflate.decompress(stream)
         #expect(grown.count == expected.size)
         #expect(CRC32.checksum(grown) == expected.crc32)
@@ -247,13 +243,13 @@ struct InflateTests {
         for step in [1, 7, 300, 4096] {
             #expect(try decodeInSteps(stream, size: expected.size, step: step) == grown, "step \(step)")
         }
-        if name.hasPrefix("sample.") { #expect(grown == (try Fixtures.bytes("sample.bin"))) }
+        if name.hasPrefix("sample.") { #expect(grown == (try ArchiveFixture.bytes("sample.bin"))) }
     }
 
     @Test("every truncation of a valid stream throws", arguments: ["sample.l1.deflate", "overlap.l9.deflate", "text.fixed.deflate", "sample.l0.deflate", "mixed.sync_flush.deflate"])
     func truncationThrows(name: String) throws {
-        let stream = try Fixtures.bytes(name)
-        let size = Fixtures.manifest.streams[name]!.size
+        let stream = try ArchiveFixture.bytes(name)
+        let size = ArchiveFixture.manifest.streams[name]!.size
         var cuts = Array(0..<min(stream.count, 64)) + Array(stride(from: 64, to: stream.count, by: 37))
         cuts += Array(max(0, stream.count - 40)..<stream.count)
         for cut in cuts {
@@ -268,8 +264,8 @@ struct InflateTests {
 
     @Test("output that does not fit throws outputOverflow")
     func overflow() throws {
-        let stream = try Fixtures.bytes("sample.l6.deflate")
-        let size = Fixtures.manifest.streams["sample.l6.deflate"]!.size
+        let stream = try ArchiveFixture.bytes("sample.l6.deflate")
+        let size = ArchiveFixture.manifest.streams["sample.l6.deflate"]!.size
         for capacity in [0, 1, size / 2, size - 1] {
             var output = [UInt8](repeating: 0, count: capacity)
             #expect(throws: ArchiveError.outputOverflow(entry: nil, capacity: capacity)) {
@@ -451,11 +447,11 @@ struct InflateTests {
 
 @Suite("ZipArchive")
 struct ZipArchiveTests {
-    @Test("entries and contents match Python's zipfile", arguments: Fixtures.goodZipNames)
+    @Test("entries and contents match Python's zipfile", arguments: ArchiveFixture.goodZipNames)
     func matchesPython(name: String) throws {
-        let expected = Fixtures.manifest.zips[name]!.entries
-        let archive = try ZipArchive(contentsOf: Fixtures.url(name))
-        let fromBytes = try ZipArchive(bytes: Fixtures.bytes(name))
+        let expected = ArchiveFixture.manifest.zips[name]!.entries
+        let archive = try ZipArchive(contentsOf: ArchiveFixture.url(name))
+        let fromBytes = try ZipArchive(bytes: ArchiveFixture.bytes(name))
         #expect(archive.entries == fromBytes.entries)
         #expect(archive.entries.map(\.name) == expected.map(\.name))
         for (entry, python) in zip(archive.entries, expected) {
@@ -472,8 +468,8 @@ struct ZipArchiveTests {
 
     @Test("numpy.savez and savez_compressed hold the same .npy files")
     func numpyArchives() throws {
-        let stored = try ZipArchive(contentsOf: Fixtures.url("numpy_savez.npz"))
-        let compressed = try ZipArchive(contentsOf: Fixtures.url("numpy_savez_compressed.npz"))
+        let stored = try ZipArchive(contentsOf: ArchiveFixture.url("numpy_savez.npz"))
+        let compressed = try ZipArchive(contentsOf: ArchiveFixture.url("numpy_savez_compressed.npz"))
         #expect(stored.entries.allSatisfy { $0.method == 0 })
         #expect(compressed.entries.allSatisfy { $0.method == 8 })
         #expect(stored.entries.map(\.name) == ["train_images.npy", "train_labels.npy", "val_images.npy", "val_labels.npy", "test_images.npy", "test_labels.npy"])
@@ -483,15 +479,15 @@ struct ZipArchiveTests {
             #expect(try compressed.extract(named: entry.name) == plain)
             // A stored entry's bytes sit in the file as they are.
             let offset = try stored.dataOffset(of: entry)
-            #expect(Array(try Fixtures.bytes("numpy_savez.npz")[offset..<(offset + plain.count)]) == plain)
+            #expect(Array(try ArchiveFixture.bytes("numpy_savez.npz")[offset..<(offset + plain.count)]) == plain)
         }
-        #expect(try ArchiveBenchmark.decodeAll(path: Fixtures.url("numpy_savez_compressed.npz").path)
+        #expect(try ArchiveBenchmark.decodeAll(path: ArchiveFixture.url("numpy_savez_compressed.npz").path)
             == compressed.entries.reduce(0) { $0 + $1.uncompressedSize })
     }
 
     @Test("extraction into a caller's buffer")
     func extractIntoBuffer() throws {
-        let archive = try ZipArchive(contentsOf: Fixtures.url("numpy_savez_compressed.npz"))
+        let archive = try ZipArchive(contentsOf: ArchiveFixture.url("numpy_savez_compressed.npz"))
         let entry = try #require(archive.entry(named: "train_images.npy"))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: entry.uncompressedSize + 10, alignment: 64)
         defer { buffer.deallocate() }
@@ -507,21 +503,21 @@ struct ZipArchiveTests {
 
     @Test("zip64 structures and prepended data")
     func zip64AndPrefix() throws {
-        let full = try ZipArchive(contentsOf: Fixtures.url("zip64_full.zip"))
+        let full = try ZipArchive(contentsOf: ArchiveFixture.url("zip64_full.zip"))
         #expect(full.entries.count == 3)
         #expect(full.prefixLength == 0)
-        let forced = try ZipArchive(contentsOf: Fixtures.url("zip64_forced.zip"))
+        let forced = try ZipArchive(contentsOf: ArchiveFixture.url("zip64_forced.zip"))
         #expect(forced.entries.map(\.name) == ["a.bin", "b.bin"])
-        let prefixed = try ZipArchive(contentsOf: Fixtures.url("prefixed.zip"))
+        let prefixed = try ZipArchive(contentsOf: ArchiveFixture.url("prefixed.zip"))
         #expect(prefixed.prefixLength == 43)
-        let plain = try ZipArchive(contentsOf: Fixtures.url("zipfile_deflated.zip"))
+        let plain = try ZipArchive(contentsOf: ArchiveFixture.url("zipfile_deflated.zip"))
         #expect(try prefixed.extract(named: "sample.bin") == plain.extract(named: "sample.bin"))
         #expect(prefixed.entries[1].name == "données/é.txt")
     }
 
     @Test("CRC mismatch is detected")
     func crcMismatch() throws {
-        let archive = try ZipArchive(contentsOf: Fixtures.url("bad_crc.zip"))
+        let archive = try ZipArchive(contentsOf: ArchiveFixture.url("bad_crc.zip"))
         let entry = try #require(archive.entry(named: "readme.txt"))
         let error = try #require(throws: ArchiveError.self) { try archive.extract(entry) }
         guard case .crcMismatch(let name, let expected, let actual) = error else {
@@ -537,12 +533,12 @@ struct ZipArchiveTests {
 
     @Test("unsupported features give clear errors")
     func unsupported() throws {
-        let encrypted = try ZipArchive(contentsOf: Fixtures.url("encrypted_flag.zip"))
+        let encrypted = try ZipArchive(contentsOf: ArchiveFixture.url("encrypted_flag.zip"))
         #expect(encrypted.entries[0].isEncrypted)
         #expect(throws: ArchiveError.unsupported(feature: "encrypted entry", entry: "secret.txt")) {
             try encrypted.extract(named: "secret.txt")
         }
-        let others = try ZipArchive(contentsOf: Fixtures.url("other_methods.zip"))
+        let others = try ZipArchive(contentsOf: ArchiveFixture.url("other_methods.zip"))
         #expect(throws: ArchiveError.unsupported(feature: "compression method 12 (bzip2)", entry: "bzip2.txt")) {
             try others.extract(named: "bzip2.txt")
         }
@@ -557,17 +553,17 @@ struct ZipArchiveTests {
     func notZip() throws {
         #expect(throws: ArchiveError.notAZipArchive(size: 0)) { try ZipArchive(bytes: []) }
         #expect(throws: ArchiveError.notAZipArchive(size: 1000)) { try ZipArchive(bytes: [UInt8](repeating: 7, count: 1000)) }
-        #expect(throws: ArchiveError.notAZipArchive(size: 16384)) { try ZipArchive(contentsOf: Fixtures.url("sample.bin")) }
-        let missing = Fixtures.url("missing.zip").path
+        #expect(throws: ArchiveError.notAZipArchive(size: 16384)) { try ZipArchive(contentsOf: ArchiveFixture.url("sample.bin")) }
+        let missing = ArchiveFixture.url("missing.zip").path
         let error = try #require(throws: ArchiveError.self) { try ZipArchive(path: missing) }
         #expect(error == .cannotOpen(path: missing, errno: 2))
-        #expect(throws: ArchiveError.self) { try ZipArchive(path: Fixtures.directory.path) }
+        #expect(throws: ArchiveError.self) { try ZipArchive(path: ArchiveFixture.directory.path) }
     }
 
     @Test("a truncated entry names itself, its offset and the file end")
     func truncatedEntry() throws {
         // Make the central directory claim 100000 bytes for the stored 'image.raw'.
-        var bytes = try Fixtures.bytes("zipfile_stored.zip")
+        var bytes = try ArchiveFixture.bytes("zipfile_stored.zip")
         let record = try #require(findCentralRecord(named: "image.raw", in: bytes))
         for field in [record + 20, record + 24] {
             bytes[field] = 0xA0; bytes[field + 1] = 0x86; bytes[field + 2] = 0x01; bytes[field + 3] = 0
@@ -582,7 +578,7 @@ struct ZipArchiveTests {
 
     @Test("damaged DEFLATE data names the entry")
     func deflateErrorNamesEntry() throws {
-        var bytes = try Fixtures.bytes("zipfile_deflated.zip")
+        var bytes = try ArchiveFixture.bytes("zipfile_deflated.zip")
         let archive = try ZipArchive(bytes: bytes)
         let entry = try #require(archive.entry(named: "sample.bin"))
         let start = try archive.dataOffset(of: entry)
@@ -647,9 +643,9 @@ struct ArchiveFuzzTests {
         var extracted = 0
         var attempts = 0
         for name in names {
-            let original = try Fixtures.bytes(name)
+            let original = try ArchiveFixture.bytes(name)
             let expected = Dictionary(
-                Fixtures.manifest.zips[name]!.entries.map { ($0.name, $0.md5!) }, uniquingKeysWith: { $1 })
+                ArchiveFixture.manifest.zips[name]!.entries.map { ($0.name, $0.md5!) }, uniquingKeysWith: { $1 })
             for _ in 0..<(1500 * Self.scale) {
                 attempts += 1
                 let mutated = Self.mutate(original, &random)
@@ -680,8 +676,8 @@ struct ArchiveFuzzTests {
         var random = SeededRandom(seed: 1951)
         var thrown = 0
         for name in names {
-            let original = try Fixtures.bytes(name)
-            let size = Fixtures.manifest.streams[name]!.size
+            let original = try ArchiveFixture.bytes(name)
+            let size = ArchiveFixture.manifest.streams[name]!.size
             var output = [UInt8](repeating: 0, count: size)
             for i in 0..<(900 * Self.scale) {
                 let mutated = Self.mutate(original, &random)

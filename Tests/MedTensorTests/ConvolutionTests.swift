@@ -69,9 +69,7 @@ func referenceError(_ a: [Float], _ b: [Double]) -> Double {
 
 /// A fixture array written by Tests/Fixtures/make_conv_fixtures.py.
 func convFixture(_ name: String) throws -> TypedArray {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
-    return try Npy.read(contentsOf: url.appendingPathComponent("Fixtures/conv/\(name).npy"))
+    try Npy.read(contentsOf: Fixtures.url("conv/\(name).npy"))
 }
 
 func convFixtureTensor(_ name: String) throws -> Tensor {

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedTensor
 
@@ -6,23 +7,10 @@ import Testing
 
 /// The fixtures written by `Tests/Fixtures/make_io_fixtures.py` (numpy 2.4, safetensors 0.8, torch 2.x).
 enum IOFixture {
-    static let directory: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.lastPathComponent != "Tests" && url.pathComponents.count > 1 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Fixtures/io")
-    }()
+    static let directory = Fixtures.url("io")
 
-    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-    static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: url(name))) }
-
-    /// A fresh empty directory for files a test writes.
-    static func scratchDirectory() throws -> URL {
-        var generator = SystemRandomNumberGenerator()
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("medtensor-io-\(UInt64.random(in: 0 ... .max, using: &generator))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func url(_ name: String) -> URL { Fixtures.url("io/\(name)") }
+    static func bytes(_ name: String) throws -> [UInt8] { try Fixtures.bytes("io/\(name)") }
 }
 
 /// SplitMix64: a tiny seeded generator so the fuzz tests are reproducible.
@@ -314,8 +302,9 @@ struct NpyDTypeCase: Sendable, CustomStringConvertible {
     }
 
     @Test func errorsFromFilesNameThePath() throws {
-        let dir = try IOFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dir = directory.url
         let url = dir.appendingPathComponent("labels.npy")
         try Data(IOFixture.npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (3,)}", data: [1, 2])).write(to: url)
         do {
@@ -336,8 +325,9 @@ struct NpyDTypeCase: Sendable, CustomStringConvertible {
     }
 
     @Test func writeReplacesAtomically() throws {
-        let dir = try IOFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dir = directory.url
         let url = dir.appendingPathComponent("x.npy")
         let a = TypedArray(floats: [1, 2, 3], shape: [3])
         try Npy.write(a, to: url)
@@ -352,8 +342,9 @@ struct NpyDTypeCase: Sendable, CustomStringConvertible {
     /// With MEDTENSOR_IO_VERIFY_DIR set, leaves Swift-written files for `make_io_fixtures.py verify DIR`.
     @Test func writesFilesForNumpyToVerify() throws {
         let env = ProcessInfo.processInfo.environment["MEDTENSOR_IO_VERIFY_DIR"]
-        let dir = try env.map { URL(fileURLWithPath: $0) } ?? IOFixture.scratchDirectory()
-        defer { if env == nil { try? FileManager.default.removeItem(at: dir) } }
+        let scratch = try env == nil ? TemporaryDirectory() : nil
+        defer { scratch?.remove() }
+        let dir = env.map { URL(fileURLWithPath: $0) } ?? scratch!.url
         for c in NpyDTypeCase.all {
             let url = dir.appendingPathComponent("swift_\(c.code).npy")
             try Npy.write(c.array, to: url)

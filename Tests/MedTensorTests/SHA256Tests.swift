@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 import MedTensor
 
@@ -27,9 +28,10 @@ import MedTensor
             #expect(sha.hexDigest == whole, "pieces of \(split)")
             #expect(sha.digest.count == 32)
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UInt64.random(in: 0 ... .max))")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.appending("data.bin")
         try Data(data).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
         #expect(try SHA256.hexDigest(ofFileAt: url) == whole)
     }
 }

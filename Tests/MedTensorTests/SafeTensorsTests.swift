@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedTensor
 
@@ -113,8 +114,9 @@ extension IOFixture {
     }
 
     @Test func fileReadWriteIsAtomic() throws {
-        let dir = try IOFixture.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let dir = directory.url
         let url = dir.appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(IOFixture.numpyTensors, metadata: ["format": "np"])
         try file.write(to: url)

@@ -1,4 +1,5 @@
 import Foundation
+import MedTestSupport
 import Testing
 @testable import MedTensor
 
@@ -9,14 +10,8 @@ import Testing
 // MARK: - helpers
 
 private enum TorchFixture {
-    static let directory: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.lastPathComponent != "Tests" && url.pathComponents.count > 1 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Fixtures/torch")
-    }()
-
-    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-    static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: url(name))) }
+    static func url(_ name: String) -> URL { Fixtures.url("torch/\(name)") }
+    static func bytes(_ name: String) throws -> [UInt8] { try Fixtures.bytes("torch/\(name)") }
     static func expected(_ name: String) throws -> SafeTensorsFile { try SafeTensorsFile.read(contentsOf: url(name)) }
 
     /// Key order of basic_dict() in the script (dict insertion order, which the reader must keep).
@@ -310,21 +305,20 @@ private func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
         for (key, array) in fromTorch { #expect(fromSafetensors.first { $0.key == key }?.array == array) }
 
         // A .pth name says nothing: a safetensors file under that name still reads as safetensors.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UInt64.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let renamed = directory.appendingPathComponent("weights.pth")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let renamed = directory.appending("weights.pth")
         try FileManager.default.copyItem(at: TorchFixture.url("module.safetensors"), to: renamed)
         #expect(try CheckpointFile.read(contentsOf: renamed).count == 9)
 
-        let junk = directory.appendingPathComponent("junk.bin")
+        let junk = directory.appending("junk.bin")
         try Data("hello world, not a checkpoint".utf8).write(to: junk)
         let error = checkpointError { _ = try CheckpointFile.read(contentsOf: junk) }
         #expect(error == .unrecognizedFormat(firstBytes: "68 65 6c 6c 6f 20 77 6f 72 6c 64 2c 20 6e 6f 74"))
-        let empty = directory.appendingPathComponent("empty.pth")
+        let empty = directory.appending("empty.pth")
         try Data().write(to: empty)
         #expect(checkpointError { _ = try CheckpointFile.read(contentsOf: empty) } == .unrecognizedFormat(firstBytes: "nothing (the file is empty)"))
-        let absent = directory.appendingPathComponent("absent.pth")
+        let absent = directory.appending("absent.pth")
         guard case .io? = checkpointError({ _ = try CheckpointFile.read(contentsOf: absent) }) else {
             Issue.record("a missing file should be an io error")
             return
