@@ -8,9 +8,13 @@ Usage:
                                                             them when present and skip otherwise
   python3 Tests/Fixtures/make_model_fixtures.py --full --only resnet18,efficientnet_b0     a subset
   python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
-  python3 Tests/Fixtures/make_model_fixtures.py --verify   loads models-full/swift_resnet18.safetensors (written by the
-                                                            Swift test `savedResNet18LoadsBack`) into timm's
-                                                            resnet18 and compares its logits with the Swift ones
+  python3 Tests/Fixtures/make_model_fixtures.py --verify DIR
+                                                            loads DIR/swift_resnet18.safetensors into timm's
+                                                            resnet18 and compares its logits with the Swift ones;
+                                                            the Swift test `savedResNet18LoadsBack` leaves that
+                                                            file in DIR only when asked to (tests write nowhere
+                                                            but temporary directories otherwise):
+      MEDMODELS_VERIFY_DIR=DIR swift test -c release -Xswiftc -enable-testing --filter savedResNet18LoadsBack
 
 Weights are random (fixed seeds), not pretrained: every BatchNorm gets random affine parameters and running
 statistics calibrated on random 224-pixel batches in training mode (so evaluation-mode BN is not the identity), then:
@@ -285,10 +289,11 @@ if __name__ == "__main__":
     parser.add_argument("--full", action="store_true", help="write full-size fixtures into models-full/")
     parser.add_argument("--only", default="", help="comma-separated full-size model names")
     parser.add_argument("--train-only", action="store_true", help="with --full: only the training fixtures")
-    parser.add_argument("--verify", action="store_true", help="check the Swift-written ResNet-18 in timm")
+    parser.add_argument("--verify", metavar="DIR",
+                        help="check DIR/swift_resnet18.safetensors (written by the Swift tests with MEDMODELS_VERIFY_DIR=DIR) in timm")
     args = parser.parse_args()
     if args.verify:
-        verify(os.path.join(HERE, "models-full"))
+        verify(args.verify)
     elif args.full:
         full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s], args.train_only)
     else:

@@ -221,8 +221,10 @@ import Testing
         #expect(ModelRegistry.pretrainedTags.count == 33)
     }
 
-    /// A ResNet-18 saved by the library loads back identically; the file (with its input and logits) is also
-    /// written to models-full/swift_resnet18.safetensors for `make_model_fixtures.py --verify` to check in timm.
+    /// A ResNet-18 saved by the library loads back identically. Everything is written into a temporary
+    /// directory; only when `MEDMODELS_VERIFY_DIR` names a folder is the file (with its input and logits)
+    /// also left there as `swift_resnet18.safetensors`, for `make_model_fixtures.py --verify DIR` to check
+    /// in timm.
     @Test func savedResNet18LoadsBack() throws {
         let model = RandomState.withSeed(5) { ResNet.resnet18(numClasses: 9) }
         RandomState.withSeed(6) {
@@ -238,20 +240,25 @@ import Testing
         model.eval()
         let input = RandomState.withSeed(7) { Initializer.normal([2, 3, 64, 64], std: 1) }
         let logits = withoutGrad { model(input) }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medmodels-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = directory.appendingPathComponent("resnet18.safetensors")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.appending("resnet18.safetensors")
         try model.save(to: url)
         let loaded = ResNet.resnet18(numClasses: 9)
         try loaded.load(contentsOf: url)
         loaded.eval()
         #expect(relativeError(withoutGrad { loaded(input) }, logits) == 0)
 
-        try FileManager.default.createDirectory(at: ModelFixtures.fullDirectory, withIntermediateDirectories: true)
         var entries = model.stateDict().map { (name: "param.\($0.key)", array: $0.array) }
         entries.append((name: "input", array: TypedArray(floats: input.scalars, shape: input.shape)))
         entries.append((name: "swift_logits", array: TypedArray(floats: logits.scalars, shape: logits.shape)))
-        try SafeTensorsFile(entries).write(to: ModelFixtures.url("swift_resnet18", full: true))
+        let forTimm = directory.appending("swift_resnet18.safetensors")
+        try SafeTensorsFile(entries).write(to: forTimm)
+        #expect(try SafeTensorsFile.read(contentsOf: forTimm)["swift_logits"]?.floats() == logits.scalars)
+        if let verifyDirectory = ProcessInfo.processInfo.environment["MEDMODELS_VERIFY_DIR"] {
+            let folder = URL(fileURLWithPath: verifyDirectory, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try SafeTensorsFile(entries).write(to: folder.appendingPathComponent("swift_resnet18.safetensors"))
+        }
     }
 }
