@@ -187,7 +187,7 @@ def make_npz():
     m = ev.evaluate(scores)
     meta["breastmnist"] = {"md5": md5(path), "bytes": os.path.getsize(path), "auc": float(m.AUC),
                            "acc": float(m.ACC), "csv_name_run_fixture": ev.get_standard_evaluation_filename(m, "fixture")}
-    # Scores with the wrong shape for the CLI's error path.
+    # Scores for 10 samples, not the 156 of the test split: the Evaluator's shape error (LoadingTests).
     np.save(os.path.join(d, "breastmnist_bad_scores.npy"), np.zeros((10, 2), dtype=np.float32))
 
     def tiny_set(name, sizes, image_shape, label_fn, compressed=True, noise=6, **overrides):

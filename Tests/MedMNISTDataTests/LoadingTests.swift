@@ -62,6 +62,13 @@ struct TinyRoot {
         #expect(metrics.acc == double(meta["acc"]))
         #expect(metrics.auc == double(meta["auc"]))
         #expect(evaluator.standardFileName(metrics, run: "fixture") == meta["csv_name_run_fixture"] as! String)
+        // Scores for 10 samples against the 156 of the file's test split: refused, naming both shapes.
+        let bad = try ScoreArray(Fixtures.npy("data/npz/breastmnist_bad_scores.npy"))
+        let expected = EvaluationError.scoresShape(scores: [10, 2], labels: [156, 1], task: .binaryClass,
+                                                   expected: "(156, 2) or (156, 1) or (156,)")
+        #expect(throws: expected) { try evaluator.evaluate(bad) }
+        #expect(expected.description == "scores of shape (10, 2) do not fit labels of shape (156, 1) for a binary-class task: " +
+            "expected (156, 2) or (156, 1) or (156,)")
     }
 
     @Test func everyLayoutLoads() throws {
