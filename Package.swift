@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "MedLayersTests", dependencies: ["MedLayers", "MedTestSupport"]),
         .testTarget(name: "MedModelsTests", dependencies: ["MedModels", "MedTestSupport"]),
         .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData", "MedTestSupport"]),
-        .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining"]),
+        .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

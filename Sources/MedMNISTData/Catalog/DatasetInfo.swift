@@ -82,6 +82,11 @@ public struct DatasetInfo: Sendable, Equatable {
             url: URL(string: "\(MedMNISTCatalog.zenodoFilesURL)/\(name)?download=1")!, md5: md5)
     }
 
+    /// How the set's images are stored: grayscale or RGB images, or volumes.
+    public var imageLayout: ImageLayout {
+        dimensions == .three ? .volume : (channels == 3 ? .rgb : .grayscale)
+    }
+
     /// The shape of one sample at `size`: `[s, s]`, `[s, s, 3]` or `[s, s, s]`.
     public func sampleShape(size: Int) -> [Int] {
         switch (dimensions, channels) {

@@ -68,9 +68,15 @@ public struct ImageTransform: Sendable, Equatable {
 
     /// The output shape for `batch` samples of `images`: `[B, C, H, W]` or, for volumes, `[B, C, D, H, W]`.
     public func outputShape(for images: ImageArray, batch: Int) -> [Int] {
-        let c = outputChannels(for: images.layout)
-        if images.layout == .volume { return [batch, c] + images.sampleShape }
-        let size = outputSpatialSize(height: images.height, width: images.width)
+        outputShape(sampleShape: images.sampleShape, layout: images.layout, batch: batch)
+    }
+
+    /// The output shape for `batch` samples of `sampleShape` (`[H, W]`, `[H, W, 3]` or `[D, H, W]`, as
+    /// ``DatasetInfo/sampleShape(size:)`` gives it) in `layout`, before any image is loaded.
+    public func outputShape(sampleShape: [Int], layout: ImageLayout, batch: Int) -> [Int] {
+        let c = outputChannels(for: layout)
+        if layout == .volume { return [batch, c] + sampleShape }
+        let size = outputSpatialSize(height: sampleShape[0], width: sampleShape[1])
         return [batch, c, size.height, size.width]
     }
 
