@@ -112,6 +112,11 @@ import Testing
             try ImageTransform(augmentation: Augmentation(resizedCrop: .init())).validate(for: .rgb)
         }
         #expect(throws: TransformError.notForVolumes(step: "padTo")) { try ImageTransform(padTo: 32).validate(for: .volume) }
+        #expect(throws: TransformError.size(step: "resize", value: 0)) { try ImageTransform(resize: 0).validate(for: .rgb) }
+        #expect(throws: TransformError.size(step: "padTo", value: -224)) {
+            try BatchLoader(images: images, labels: labels, transform: ImageTransform(padTo: -224), batchSize: 2, shuffle: false)
+        }
+        #expect(TransformError.size(step: "padTo", value: -224).description == "padTo must be at least 1 pixel, got -224")
         #expect(throws: Never.self) { try ImageTransform(rgb: true, normalization: .imagenet).validate(for: .volume) }
     }
 }

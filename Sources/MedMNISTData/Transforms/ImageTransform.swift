@@ -25,12 +25,12 @@ public struct ImageTransform: Sendable, Equatable {
     public var augmentation: Augmentation?
 
     /// A pipeline; every step is off by default, giving plain `ToTensor` (bytes → [0, 1], channels first).
+    /// The sizes may come from a user's settings: ``validate(for:)`` (which ``BatchLoader`` calls) reports a
+    /// `resize` or `padTo` below 1, which applying the transform traps on.
     public init(
         rgb: Bool = false, resize: Int? = nil, interpolation: Interpolation = .bilinear,
         normalization: Normalization? = nil, padTo: Int? = nil, augmentation: Augmentation? = nil
     ) {
-        precondition(resize.map { $0 > 0 } ?? true, "ImageTransform: resize must be positive")
-        precondition(padTo.map { $0 > 0 } ?? true, "ImageTransform: padTo must be positive")
         self.rgb = rgb
         self.resize = resize
         self.interpolation = interpolation
@@ -49,11 +49,14 @@ public struct ImageTransform: Sendable, Equatable {
     public func outputChannels(for layout: ImageLayout) -> Int { rgb ? 3 : layout.channels }
 
     /// Checks that this pipeline can run on images of `layout`, which ``apply(_:indices:generator:)`` otherwise
-    /// traps on: one normalisation value or one per output channel, only `rgb` and `normalization` for
-    /// volumes, and a `resize` whenever there is a random resized crop. ``BatchLoader`` calls it when it is
-    /// built; call it yourself before applying a transform assembled from a user's settings.
+    /// traps on: sizes of at least 1, one normalisation value or one per output channel, only `rgb` and
+    /// `normalization` for volumes, and a `resize` whenever there is a random resized crop. ``BatchLoader``
+    /// calls it when it is built; call it yourself before applying a transform assembled from a user's settings.
     /// - Throws: ``TransformError``.
     public func validate(for layout: ImageLayout) throws {
+        for (step, value) in [("resize", resize), ("padTo", padTo)] {
+            if let value, value < 1 { throw TransformError.size(step: step, value: value) }
+        }
         let channels = outputChannels(for: layout)
         if let normalization, normalization.mean.count != 1 && normalization.mean.count != channels {
             throw TransformError.normalizationChannels(values: normalization.mean.count, channels: channels, layout: layout)
@@ -104,6 +107,7 @@ public struct ImageTransform: Sendable, Equatable {
 
     /// The pipeline with a resize to `height` × `width` (nil: keep the input or crop size).
     func applyResized(_ images: ImageArray, indices: [Int], height: Int?, width: Int?, generator: inout RandomGenerator) -> Tensor {
+        precondition((height ?? 1) > 0 && (width ?? 1) > 0 && (padTo ?? 1) > 0, "ImageTransform: resize and padTo must be positive")
         for index in indices {
             precondition(index >= 0 && index < images.count, "ImageTransform: sample \(index) out of range 0..<\(images.count)")
         }
@@ -217,6 +221,8 @@ public struct ImageTransform: Sendable, Equatable {
 
 /// An ``ImageTransform`` that cannot run on the images it is given (see ``ImageTransform/validate(for:)``).
 public enum TransformError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// `resize` or `padTo` below 1.
+    case size(step: String, value: Int)
     /// The normalisation has neither one value nor one per output channel.
     case normalizationChannels(values: Int, channels: Int, layout: ImageLayout)
     /// A 2D-only step (`resize`, `padTo`, `augmentation`) configured for 3D volumes.
@@ -226,6 +232,8 @@ public enum TransformError: Error, Equatable, CustomStringConvertible, Sendable 
 
     public var description: String {
         switch self {
+        case let .size(step, value):
+            "\(step) must be at least 1 pixel, got \(value)"
         case let .normalizationChannels(values, channels, layout):
             "the normalisation has \(values) mean/std values but the transform makes \(channels)-channel images from " +
                 "\(layout) data" + (channels == 1 && values == 3 ? "; set rgb (as_rgb) to replicate grayscale to 3 channels" : "")
