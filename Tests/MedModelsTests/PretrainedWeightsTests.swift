@@ -60,17 +60,16 @@ import Testing
         // Like the hub: /resolve/ redirects to the storage backend, naming the SHA-256 in X-Linked-Etag.
         server.route(path, .redirect(location: "/lfs/blob", headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "\(body.count)"]))
         server.route("/lfs/blob", .ok(body: body))
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cache = directory.url
+        let cache = try TemporaryDirectory()
+        defer { cache.remove() }
 
         // The environment route, as the command-line tool would use it (a dictionary, so tests stay isolated).
         var configuration = try PretrainedWeights.Configuration(environment: [
-            "MEDMNIST_WEIGHTS_CACHE": cache.path, "MEDMNIST_HUB_ENDPOINT": server.baseURL.absoluteString,
+            "MEDMNIST_WEIGHTS_CACHE": cache.url.path, "MEDMNIST_HUB_ENDPOINT": server.baseURL.absoluteString,
         ])
         configuration.download = DownloadFixture.options()
         let url = try await PretrainedWeights.localURL(model: "resnet18", tag: "a1_in1k", configuration: configuration)
-        #expect(url.path == cache.appendingPathComponent("resnet18.a1_in1k.safetensors").path)
+        #expect(url.path == cache.appending("resnet18.a1_in1k.safetensors").path)
         #expect(server.requestCount(path) == 1 && server.requestCount("/lfs/blob") == 1)
         let entries = try CheckpointFile.read(contentsOf: url)
         #expect(entries.map(\.key).sorted() == ["bn1.num_batches_tracked", "conv1.weight"])
@@ -78,7 +77,7 @@ import Testing
         // Cached: no second request.
         let again = try await PretrainedWeights.localURL(name: "resnet18.a1_in1k", configuration: configuration)
         #expect(again == url && server.requestCount(path) == 1)
-        #expect(DownloadFixture.contents(cache) == ["resnet18.a1_in1k.safetensors"])
+        #expect(DownloadFixture.contents(cache.url) == ["resnet18.a1_in1k.safetensors"])
     }
 
     @Test func corruptDownloadNeverReachesTheCache() async throws {
@@ -90,50 +89,47 @@ import Testing
         server.route(
             "/timm/resnet50.a1_in1k/resolve/main/model.safetensors",
             .ok(body: corrupt, headers: ["X-Linked-Etag": "\"\(SHA256.hexDigest(body))\""]))
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cache = directory.url
-        let configuration = PretrainedWeights.Configuration(cacheDirectory: cache, endpoint: server.baseURL, download: DownloadFixture.options())
+        let cache = try TemporaryDirectory()
+        defer { cache.remove() }
+        let configuration = PretrainedWeights.Configuration(cacheDirectory: cache.url, endpoint: server.baseURL, download: DownloadFixture.options())
         let error = await DownloadFixture.downloadError {
             _ = try await PretrainedWeights.localURL(model: "resnet50", tag: "a1_in1k", configuration: configuration)
         }
         guard case .checksumMismatch? = error?.reason else { Issue.record("got \(String(describing: error))"); return }
-        #expect(DownloadFixture.contents(cache).isEmpty)
+        #expect(DownloadFixture.contents(cache.url).isEmpty)
     }
 
     @Test func unknownTagSaysSo() async throws {
         let server = try LocalHTTPServer()
         defer { server.stop() }
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cache = directory.url
-        let configuration = PretrainedWeights.Configuration(cacheDirectory: cache, endpoint: server.baseURL, download: DownloadFixture.options())
+        let cache = try TemporaryDirectory()
+        defer { cache.remove() }
+        let configuration = PretrainedWeights.Configuration(cacheDirectory: cache.url, endpoint: server.baseURL, download: DownloadFixture.options())
         let error = await DownloadFixture.downloadError {
             _ = try await PretrainedWeights.localURL(model: "resnet18", tag: "no_such_tag", configuration: configuration)
         }
         #expect(error?.reason == .httpStatus(404) && error?.attempts == 1)
         #expect(error?.hint?.contains("timm/resnet18.no_such_tag") == true)
-        #expect(DownloadFixture.contents(cache).isEmpty)
+        #expect(DownloadFixture.contents(cache.url).isEmpty)
     }
 
     @Test func offlineErrorNamesTheURLAndTheCachePath() async throws {
         let refusing = try LocalHTTPServer.RefusingPort()
         defer { withExtendedLifetime(refusing) {} }
         let port = refusing.port
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let cache = directory.url
+        let cache = try TemporaryDirectory()
+        defer { cache.remove() }
         let configuration = PretrainedWeights.Configuration(
-            cacheDirectory: cache, endpoint: URL(string: "http://127.0.0.1:\(port)")!, download: DownloadFixture.options(2))
+            cacheDirectory: cache.url, endpoint: URL(string: "http://127.0.0.1:\(port)")!, download: DownloadFixture.options(2))
         let error = await DownloadFixture.downloadError {
             _ = try await PretrainedWeights.localURL(model: "densenet121", tag: "tv_in1k", configuration: configuration)
         }
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains("http://127.0.0.1:\(port)/timm/densenet121.tv_in1k/resolve/main/model.safetensors"))
-        #expect(text.contains(cache.appendingPathComponent("densenet121.tv_in1k.safetensors").path))
+        #expect(text.contains(cache.appending("densenet121.tv_in1k.safetensors").path))
 
         // Putting the file there by hand is all it takes.
-        try Data(try Self.weightsFile()).write(to: cache.appendingPathComponent("densenet121.tv_in1k.safetensors"))
+        try Data(try Self.weightsFile()).write(to: cache.appending("densenet121.tv_in1k.safetensors"))
         let url = try await PretrainedWeights.localURL(model: "densenet121", tag: "tv_in1k", configuration: configuration)
         #expect(try CheckpointFile.read(contentsOf: url).count == 2)
     }
