@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "MedModels", targets: ["MedModels"]),
         .library(name: "MedMNISTData", targets: ["MedMNISTData"]),
         .library(name: "MedTraining", targets: ["MedTraining"]),
+        // Everything above in one import, for applications.
+        .library(name: "MedMNIST", targets: ["MedMNIST"]),
         .executable(name: "medmnist", targets: ["medmnist"]),
         .executable(name: "medmnist-bench", targets: ["medmnist-bench"]),
     ],
@@ -36,7 +38,8 @@ let package = Package(
         .target(name: "MedLayers", dependencies: ["MedTensor"]),
         .target(name: "MedModels", dependencies: ["MedTensor", "MedLayers"]),
         .target(name: "MedMNISTData", dependencies: ["MedTensor"]),
-        .target(name: "MedTraining", dependencies: ["MedModels", "MedMNISTData"]),
+        .target(name: "MedTraining", dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData"]),
+        .target(name: "MedMNIST", dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]),
         .executableTarget(
             name: "medmnist",
             dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
@@ -59,6 +62,8 @@ let package = Package(
         .testTarget(name: "MedModelsTests", dependencies: ["MedModels", "MedTestSupport"]),
         .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData", "MedTestSupport"]),
         .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
+        // Compiles against the umbrella module only, as an application would.
+        .testTarget(name: "MedMNISTTests", dependencies: ["MedMNIST", "MedTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,37 +1,11 @@
 import MedLayers
 
-/// How a pretrained tag expects its images, as timm's `pretrained_cfg` (`default_cfg`) gives it.
-public struct PretrainedConfig: Sendable, Equatable {
-    /// `architecture.tag`, e.g. `resnet18.a1_in1k`.
-    public var name: String
-    public var architecture: String
-    public var tag: String
-    /// Hugging Face hub repository of the weights (`timm/resnet18.a1_in1k`), nil when they live elsewhere.
-    public var hfHubId: String?
-    /// Direct download URL when the weights are not on the hub (torchvision's AlexNet).
-    public var url: String?
-    /// [channels, height, width] the weights were trained at.
-    public var inputSize: [Int]
-    /// timm's `test_input_size`, when the tag recommends a larger evaluation size.
-    public var testInputSize: [Int]?
-    public var cropPct: Double
-    public var testCropPct: Double?
-    public var cropMode: String
-    /// `bilinear` or `bicubic`.
-    public var interpolation: String
-    public var mean: [Float]
-    public var std: [Float]
-    /// Classes of the checkpoint's head (ImageNet-1k: 1000).
-    public var numClasses: Int
-    /// Key prefix of the first convolution and of the classifier in the checkpoint.
-    public var firstConv: String
-    public var classifier: String
-}
-
 /// Creating the library's encoders by timm's names, with or without a pretrained tag.
 public enum ModelRegistry {
-    public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
-    public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+    // timm's IMAGENET_DEFAULT_MEAN/STD, as the table's default (MedMNISTData's `Normalization.imagenet`
+    // holds the same numbers for the data side; a test pins the two together).
+    private static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
+    private static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
 
     /// Architectures by timm name (torchvision's for `alexnet`) with their default tag first.
     private static let builders: [(name: String, build: @Sendable (Int, WeightInitialization) -> any ImageEncoder)] = [
@@ -93,56 +67,56 @@ public enum ModelRegistry {
     // MARK: the table (timm 1.0.31 `pretrained_cfg`s; torchvision's IMAGENET1K_V1 transforms for AlexNet)
 
     private static func timm(_ name: String, _ size: Int, test: Int? = nil, crop: Double, testCrop: Double? = nil,
-                             _ interpolation: String, mean: [Float] = imagenetMean, std: [Float] = imagenetStd,
+                             _ interpolation: PretrainedConfig.Interpolation, mean: [Float] = imagenetMean, std: [Float] = imagenetStd,
                              classes: Int = 1000, first: String, classifier: String) -> PretrainedConfig {
         let (architecture, tag) = split(name)
-        return PretrainedConfig(name: name, architecture: architecture, tag: tag ?? "", hfHubId: "timm/\(name)", url: nil,
+        return PretrainedConfig(name: name, architecture: architecture, tag: tag ?? "", hubRepository: "timm/\(name)", url: nil,
                                 inputSize: [3, size, size], testInputSize: test.map { [3, $0, $0] }, cropPct: crop,
-                                testCropPct: testCrop, cropMode: "center", interpolation: interpolation, mean: mean, std: std,
+                                testCropPct: testCrop, cropMode: .center, interpolation: interpolation, mean: mean, std: std,
                                 numClasses: classes, firstConv: first, classifier: classifier)
     }
 
     static let configs: [PretrainedConfig] = {
         var list: [PretrainedConfig] = [
             // torchvision AlexNet_Weights.IMAGENET1K_V1 (the paper's AlexNet): resize 256, centre crop 224, bilinear.
-            PretrainedConfig(name: "alexnet.tv_in1k", architecture: "alexnet", tag: "tv_in1k", hfHubId: nil,
+            PretrainedConfig(name: "alexnet.tv_in1k", architecture: "alexnet", tag: "tv_in1k", hubRepository: nil,
                              url: "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", inputSize: [3, 224, 224],
-                             testInputSize: nil, cropPct: 0.875, testCropPct: nil, cropMode: "center", interpolation: "bilinear",
+                             testInputSize: nil, cropPct: 0.875, testCropPct: nil, cropMode: .center, interpolation: .bilinear,
                              mean: imagenetMean, std: imagenetStd, numClasses: 1000, firstConv: "features.0", classifier: "classifier.6"),
-            timm("vgg16.tv_in1k", 224, crop: 0.875, "bilinear", first: "features.0", classifier: "head.fc"),
+            timm("vgg16.tv_in1k", 224, crop: 0.875, .bilinear, first: "features.0", classifier: "head.fc"),
         ]
-        let resnet: [(String, Int, Int?, Double, Double?, String)] = [
-            ("a1_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("a2_in1k", 224, 288, 0.95, 1.0, "bicubic"),
-            ("a3_in1k", 160, 224, 0.95, 0.95, "bicubic"), ("fb_ssl_yfcc100m_ft_in1k", 224, nil, 0.875, nil, "bilinear"),
-            ("fb_swsl_ig1b_ft_in1k", 224, nil, 0.875, nil, "bilinear"), ("gluon_in1k", 224, nil, 0.875, nil, "bicubic"),
-            ("tv_in1k", 224, nil, 0.875, nil, "bilinear"),
+        let resnet: [(String, Int, Int?, Double, Double?, PretrainedConfig.Interpolation)] = [
+            ("a1_in1k", 224, 288, 0.95, 1.0, .bicubic), ("a2_in1k", 224, 288, 0.95, 1.0, .bicubic),
+            ("a3_in1k", 160, 224, 0.95, 0.95, .bicubic), ("fb_ssl_yfcc100m_ft_in1k", 224, nil, 0.875, nil, .bilinear),
+            ("fb_swsl_ig1b_ft_in1k", 224, nil, 0.875, nil, .bilinear), ("gluon_in1k", 224, nil, 0.875, nil, .bicubic),
+            ("tv_in1k", 224, nil, 0.875, nil, .bilinear),
         ]
         for (tag, size, test, crop, testCrop, interpolation) in resnet {
             list.append(timm("resnet18.\(tag)", size, test: test, crop: crop, testCrop: testCrop, interpolation, first: "conv1", classifier: "fc"))
         }
-        let resnet50: [(String, Int, Int?, Double, Double?, String)] = [
-            ("a1_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("a1h_in1k", 176, 224, 0.9, 1.0, "bicubic"),
-            ("a2_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("a3_in1k", 160, 224, 0.95, 0.95, "bicubic"),
-            ("am_in1k", 224, nil, 0.875, nil, "bicubic"), ("b1k_in1k", 224, 288, 0.95, 1.0, "bicubic"),
-            ("b2k_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("bt_in1k", 224, 288, 0.875, 0.95, "bicubic"),
-            ("c1_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("c2_in1k", 224, 288, 0.95, 1.0, "bicubic"),
-            ("d_in1k", 224, 288, 0.95, 1.0, "bicubic"), ("fb_ssl_yfcc100m_ft_in1k", 224, nil, 0.875, nil, "bilinear"),
-            ("fb_swsl_ig1b_ft_in1k", 224, nil, 0.875, nil, "bilinear"), ("gluon_in1k", 224, nil, 0.875, nil, "bicubic"),
-            ("ra_in1k", 224, 288, 0.875, 0.95, "bicubic"), ("ram_in1k", 224, 288, 0.875, 0.95, "bicubic"),
-            ("tv2_in1k", 176, 224, 0.875, 0.965, "bilinear"), ("tv_in1k", 224, nil, 0.875, nil, "bilinear"),
+        let resnet50: [(String, Int, Int?, Double, Double?, PretrainedConfig.Interpolation)] = [
+            ("a1_in1k", 224, 288, 0.95, 1.0, .bicubic), ("a1h_in1k", 176, 224, 0.9, 1.0, .bicubic),
+            ("a2_in1k", 224, 288, 0.95, 1.0, .bicubic), ("a3_in1k", 160, 224, 0.95, 0.95, .bicubic),
+            ("am_in1k", 224, nil, 0.875, nil, .bicubic), ("b1k_in1k", 224, 288, 0.95, 1.0, .bicubic),
+            ("b2k_in1k", 224, 288, 0.95, 1.0, .bicubic), ("bt_in1k", 224, 288, 0.875, 0.95, .bicubic),
+            ("c1_in1k", 224, 288, 0.95, 1.0, .bicubic), ("c2_in1k", 224, 288, 0.95, 1.0, .bicubic),
+            ("d_in1k", 224, 288, 0.95, 1.0, .bicubic), ("fb_ssl_yfcc100m_ft_in1k", 224, nil, 0.875, nil, .bilinear),
+            ("fb_swsl_ig1b_ft_in1k", 224, nil, 0.875, nil, .bilinear), ("gluon_in1k", 224, nil, 0.875, nil, .bicubic),
+            ("ra_in1k", 224, 288, 0.875, 0.95, .bicubic), ("ram_in1k", 224, 288, 0.875, 0.95, .bicubic),
+            ("tv2_in1k", 176, 224, 0.875, 0.965, .bilinear), ("tv_in1k", 224, nil, 0.875, nil, .bilinear),
         ]
         for (tag, size, test, crop, testCrop, interpolation) in resnet50 {
             list.append(timm("resnet50.\(tag)", size, test: test, crop: crop, testCrop: testCrop, interpolation, first: "conv1", classifier: "fc"))
         }
         // resnet50.bamboo is a headless (num_classes 0) pretraining checkpoint.
-        list.append(timm("resnet50.bamboo", 224, crop: 1.0, "bicubic", classes: 0, first: "conv1", classifier: "fc"))
+        list.append(timm("resnet50.bamboo", 224, crop: 1.0, .bicubic, classes: 0, first: "conv1", classifier: "fc"))
         list += [
-            timm("densenet121.ra_in1k", 224, test: 288, crop: 0.875, testCrop: 0.95, "bicubic", first: "features.conv0", classifier: "classifier"),
-            timm("densenet121.tv_in1k", 224, crop: 0.875, "bicubic", first: "features.conv0", classifier: "classifier"),
-            timm("efficientnet_b0.ra_in1k", 224, crop: 0.875, "bicubic", first: "conv_stem", classifier: "classifier"),
-            timm("efficientnet_b0.ra4_e3600_r224_in1k", 224, test: 256, crop: 0.9, testCrop: 1.0, "bicubic",
+            timm("densenet121.ra_in1k", 224, test: 288, crop: 0.875, testCrop: 0.95, .bicubic, first: "features.conv0", classifier: "classifier"),
+            timm("densenet121.tv_in1k", 224, crop: 0.875, .bicubic, first: "features.conv0", classifier: "classifier"),
+            timm("efficientnet_b0.ra_in1k", 224, crop: 0.875, .bicubic, first: "conv_stem", classifier: "classifier"),
+            timm("efficientnet_b0.ra4_e3600_r224_in1k", 224, test: 256, crop: 0.9, testCrop: 1.0, .bicubic,
                  mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], first: "conv_stem", classifier: "classifier"),
-            timm("efficientnet_b4.ra2_in1k", 320, test: 384, crop: 0.875, testCrop: 1.0, "bicubic", first: "conv_stem", classifier: "classifier"),
+            timm("efficientnet_b4.ra2_in1k", 320, test: 384, crop: 0.875, testCrop: 1.0, .bicubic, first: "conv_stem", classifier: "classifier"),
         ]
         return list
     }()

@@ -200,22 +200,22 @@ import Testing
     @Test func cosineMatchesTimmAsThePaperUsesIt() throws {
         let fixture = try LayerFixture("schedules")
         let expected = fixture.file["paper_epoch_lr"]!.floats()
-        let schedule = CosineSchedule(baseLR: 1e-4, tInitial: 100)
+        let schedule = CosineSchedule(baseLearningRate: 1e-4, cycleLength: 100)
         for epoch in 0..<100 {
             #expect(abs(schedule.learningRateForPaperEpoch(epoch) - expected[epoch]) <= 1e-6 * 1e-4, "epoch \(epoch)")
         }
         // MEDMNIST.md §1.4: epochs 0 and 1 use 1e-4, epoch 2 ≈ 0.99975e-4, epoch 3 ≈ 0.99901e-4.
         #expect(schedule.learningRateForPaperEpoch(1) == 1e-4)
         #expect(abs(schedule.learningRateForPaperEpoch(2) - 0.99975e-4) < 1e-9)
-        let warm = CosineSchedule(baseLR: 0.1, tInitial: 30, lrMin: 1e-3, warmupT: 5, warmupLRInit: 1e-4)
+        let warm = CosineSchedule(baseLearningRate: 0.1, cycleLength: 30, minimum: 1e-3, warmupLength: 5, warmupStart: 1e-4)
         let warmExpected = fixture.file["warmup_lr"]!.floats()
         for t in 0..<40 { #expect(abs(warm.learningRate(at: t) - warmExpected[t]) <= 1e-7, "warm-up t=\(t)") }
     }
 
     @Test func stepSchedules() {
-        #expect(StepSchedule(baseLR: 1, stepSize: 10, gamma: 0.5).learningRate(at: 25) == 0.25)
-        #expect(abs(MultiStepSchedule(baseLR: 1, milestones: [5, 8], gamma: 0.1).learningRate(at: 8) - 0.01) < 1e-9)
-        let warm = LinearWarmup(StepSchedule(baseLR: 1, stepSize: 100), warmupSteps: 4)
+        #expect(StepSchedule(baseLearningRate: 1, stepSize: 10, gamma: 0.5).learningRate(at: 25) == 0.25)
+        #expect(abs(MultiStepSchedule(baseLearningRate: 1, milestones: [5, 8], gamma: 0.1).learningRate(at: 8) - 0.01) < 1e-9)
+        let warm = LinearWarmup(StepSchedule(baseLearningRate: 1, stepSize: 100), warmupSteps: 4)
         #expect(warm.learningRate(at: 2) == 0.5 && warm.learningRate(at: 4) == 1)
     }
 }

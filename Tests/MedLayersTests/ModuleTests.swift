@@ -99,6 +99,22 @@ func smallCNN() -> Sequential {
         }
     }
 
+    /// `load(contentsOf:)` reads PyTorch files as well as safetensors (by content, not by name): PyTorch's
+    /// `Sequential(Conv2d, BatchNorm2d, ReLU, Flatten, Linear)` state dict, saved both ways, loads identically.
+    @Test(arguments: ["module.pth", "module_legacy.pth"])
+    func loadReadsPyTorchCheckpoints(_ name: String) throws {
+        func torchModule() -> Sequential {
+            Sequential(Conv2d(inChannels: 3, outChannels: 4, kernelSize: 3), BatchNorm2d(4), ReLU(), Flatten(),
+                       Linear(inFeatures: 16, outFeatures: 2))
+        }
+        let fromTorch = torchModule(), fromSafetensors = torchModule()
+        #expect(try fromTorch.load(contentsOf: Fixtures.url("torch/\(name)")).loaded == 9)
+        try fromSafetensors.load(contentsOf: Fixtures.url("torch/module.safetensors"))
+        for (a, b) in zip(fromTorch.stateDict(), fromSafetensors.stateDict()) {
+            #expect(a.key == b.key && a.array == b.array, "\(a.key)")
+        }
+    }
+
     /// Writes the checkpoint that `make_layer_fixtures.py --verify` loads in PyTorch, and checks that the
     /// committed copy is exactly what the library writes today. MEDLAYERS_WRITE_FIXTURES=1 rewrites it.
     @Test func swiftWrittenCheckpointForPyTorch() throws {

@@ -147,12 +147,14 @@ extension Module {
         return report
     }
 
-    /// Loads a safetensors checkpoint; see ``loadStateDict(_:options:)``.
+    /// Loads a checkpoint file — safetensors, or a PyTorch `.pth`/`.bin` state dict (zip or legacy format,
+    /// read by a restricted unpickler), told apart by content as ``CheckpointFile/read(contentsOf:)`` does;
+    /// see ``loadStateDict(_:options:)``.
     @discardableResult
     public func load(contentsOf url: URL, options: LoadOptions = .strict) throws -> LoadReport {
-        let file = try SafeTensorsFile.read(contentsOf: url)
+        let entries = try CheckpointFile.read(contentsOf: url)
         do {
-            return try loadStateDict(file.entries.map { ($0.name, $0.array) }, options: options)
+            return try loadStateDict(entries, options: options)
         } catch var mismatch as StateDictMismatch {
             mismatch.source = url.path
             throw mismatch

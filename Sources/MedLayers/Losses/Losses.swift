@@ -9,6 +9,10 @@ public enum LossError: Error, Equatable, CustomStringConvertible, Sendable {
     case labelCount(loss: String, labels: [Int], rows: Int)
     /// A class index outside `0..<classCount`, the logits' width; `sample` is its row.
     case labelOutOfRange(loss: String, sample: Int, label: Int, classCount: Int)
+    /// Multi-label targets whose shape is not the logits' `[N, L]`.
+    case targetShape(loss: String, targets: [Int], logits: [Int])
+    /// A multi-label target other than 0 or 1; `sample` and `column` locate it.
+    case nonBinaryTarget(loss: String, sample: Int, column: Int, value: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +21,10 @@ public enum LossError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .labelOutOfRange(loss, sample, label, classCount):
             "\(loss): label \(label) of sample \(sample) is outside 0..<\(classCount), the classes of the logits " +
                 "(does the model's class count match the data's?)"
+        case let .targetShape(loss, targets, logits):
+            "\(loss): targets of shape \(targets) do not match the logits' \(logits) (one 0/1 column per label)"
+        case let .nonBinaryTarget(loss, sample, column, value):
+            "\(loss): target \(value) of sample \(sample), label \(column) is not 0 or 1"
         }
     }
 }

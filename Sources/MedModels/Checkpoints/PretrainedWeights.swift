@@ -153,7 +153,7 @@ public enum PretrainedWeights {
         }
     }
 
-    private static func isNonEmptyFile(_ url: URL) -> Bool {
+    static func isNonEmptyFile(_ url: URL) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
             attributes[.type] as? FileAttributeType == .typeRegular,
             let size = attributes[.size] as? NSNumber
