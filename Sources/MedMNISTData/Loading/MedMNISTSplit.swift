@@ -41,3 +41,35 @@ public enum CacheMode: String, Sendable, CaseIterable {
     /// splits larger than RAM; later opens take milliseconds.
     case readWrite
 }
+
+extension MedMNISTSplit {
+    /// A split from arrays already in memory (generated data, or images from another source), checked as a
+    /// file's would be: one label row per image, one column per label for multi-label tasks and one otherwise,
+    /// values inside the task's range.
+    /// - Parameters:
+    ///   - name: stands in for the flag and names the data in messages; `file` becomes `memory:{name}`.
+    ///   - classCount: classes (labels, for multi-label tasks); 2 for binary tasks.
+    /// - Throws: ``DataFileError`` `.shape`, `.countMismatch` or `.labelOutOfRange`, naming `name`.
+    public init(name: String, split: Split, task: MedMNISTTask, images: ImageArray, labels: IndexTensor, classCount: Int) throws {
+        let path = "memory:\(name)"
+        guard labels.shape.count == 2 else {
+            throw DataFileError.shape(path: path, key: split.labelsKey, found: labels.shape, expected: "(N, L)")
+        }
+        guard labels.shape[0] == images.count else {
+            throw DataFileError.countMismatch(path: path, imagesKey: split.imagesKey, images: images.count,
+                                              labelsKey: split.labelsKey, labels: labels.shape[0])
+        }
+        let columns = task.isMultiLabel ? classCount : 1
+        guard labels.shape[1] == columns else {
+            throw DataFileError.shape(path: path, key: split.labelsKey, found: labels.shape, expected: "(N, \(columns))")
+        }
+        let allowed = task.isMultiLabel ? 0...1 : 0...max(classCount - 1, 0)
+        if let offset = labels.values.firstIndex(where: { !allowed.contains($0) }) {
+            throw DataFileError.labelOutOfRange(path: path, key: split.labelsKey, sample: offset / columns, column: offset % columns,
+                                                value: labels.values[offset], allowed: allowed)
+        }
+        self.init(flag: name, size: images.layout == .volume ? images.shape[2] : images.shape[1], split: split, task: task,
+                  info: nil, images: images, labels: labels, classCount: classCount,
+                  file: URL(string: path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "memory:data") ?? URL(fileURLWithPath: "/dev/null"))
+    }
+}
