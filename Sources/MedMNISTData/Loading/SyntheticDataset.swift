@@ -1,3 +1,4 @@
+import Foundation
 import MedTensor
 
 /// Generated data in the MedMNIST schema whose classes differ in image content, for examples, tests and
@@ -47,5 +48,21 @@ public enum SyntheticDataset {
                                 layout: channels == 1 ? .grayscale : .rgb, bytes: pixels)
         return try MedMNISTSplit(name: "synthetic", split: split, task: task, images: images,
                                  labels: IndexTensor(shape: [count, columns], values: labels), classCount: classCount)
+    }
+}
+
+extension SyntheticDataset {
+    /// Writes a generated set as a MedMNIST `.npz` (`train_images`, `train_labels`, … as uint8), loadable as a
+    /// catalog file (name it `{flag}.npz` with the catalog's split sizes, which `verify` checks) or as custom
+    /// data with `--npz`.
+    public static func writeNpz(train: MedMNISTSplit, val: MedMNISTSplit, test: MedMNISTSplit, to url: URL) throws {
+        var arrays: [(key: String, array: TypedArray)] = []
+        for split in [train, val, test] {
+            let images = split.images
+            let bytes = Array(UnsafeRawBufferPointer(start: images.storage.baseAddress + images.offset, count: images.shape.reduce(1, *)))
+            arrays.append((split.split.imagesKey, TypedArray(uint8s: bytes, shape: images.shape)))
+            arrays.append((split.split.labelsKey, TypedArray(uint8s: split.labels.values.map { UInt8(clamping: $0) }, shape: split.labels.shape)))
+        }
+        try Npz.write(arrays, to: url)
     }
 }

@@ -39,13 +39,17 @@ extension ModelRegistry {
     public static func pretrained(_ name: String, numClasses: Int,
                                   configuration: PretrainedWeights.Configuration? = nil) async throws -> any ImageEncoder {
         let config = try pretrainedConfig(name)
-        let url: URL
+        return try create(config.name, numClasses: numClasses, weights: try await pretrainedWeightsURL(name, configuration: configuration))
+    }
+
+    /// The cached file of `name`'s pretrained weights (its tag, or the architecture's default tag), downloaded
+    /// first when absent: from the hub, or from the tag's own URL for weights published elsewhere (AlexNet).
+    public static func pretrainedWeightsURL(_ name: String, configuration: PretrainedWeights.Configuration? = nil) async throws -> URL {
+        let config = try pretrainedConfig(name)
         if config.hubRepository == nil, let direct = config.url.flatMap(URL.init(string:)) {
-            url = try await cachedDirectDownload(config, from: direct, configuration: configuration)
-        } else {
-            url = try await PretrainedWeights.localURL(model: config.architecture, tag: config.tag, configuration: configuration)
+            return try await cachedDirectDownload(config, from: direct, configuration: configuration)
         }
-        return try create(config.name, numClasses: numClasses, weights: url)
+        return try await PretrainedWeights.localURL(model: config.architecture, tag: config.tag, configuration: configuration)
     }
 
     /// Weights published outside the hub (torchvision's AlexNet `.pth`), cached beside the hub's files as

@@ -153,3 +153,14 @@ public enum Npy {
         return out
     }
 }
+
+/// numpy's `.npz`: a zip of `.npy` members.
+public enum Npz {
+    /// Writes `arrays` as `np.savez` does (stored members named `{key}.npy`, in order; ZIP64 past 4 GiB),
+    /// through a temporary file and a rename.
+    /// - Throws: ``TensorFileError/unsupportedDType(dtype:format:)`` for an array npy cannot describe.
+    public static func write(_ arrays: [(key: String, array: TypedArray)], to url: URL) throws {
+        let members = try arrays.map { (name: "\($0.key).npy", chunks: [try Npy.header(for: $0.array), $0.array.bytes]) }
+        try TensorFileAccess.writeAtomically(ZipWriter.storedArchive(members), to: url)
+    }
+}
