@@ -100,3 +100,49 @@ import Testing
         #expect(try lookUp(key).1 == .rebuilt && computed == 4)
     }
 }
+
+/// The paper's kNN as scikit-learn runs it (`Tests/Fixtures/make_knn_fixtures.py`): the same neighbour
+/// distances, the same votes, the same ACC.
+@Suite struct NearestNeighborsScikitLearnTests {
+    static func array(_ name: String) throws -> TypedArray { try Npy.read(contentsOf: Fixtures.url("knn/\(name).npy")) }
+    static func indexTensor(_ name: String) throws -> IndexTensor {
+        let array = try array(name)
+        return IndexTensor(shape: array.shape, values: try array.int64s().map { Int($0) })
+    }
+
+    @Test(arguments: ["single", "multi"])
+    func matchesScikitLearn(_ name: String) throws {
+        let support = Tensor(try Self.array("\(name)_support")), queries = Tensor(try Self.array("\(name)_queries"))
+        let labels = try Self.indexTensor("\(name)_labels"), queryLabels = try Self.indexTensor("\(name)_query_labels")
+        let expectedPredictions = try Self.indexTensor("\(name)_predictions")
+        let distances = try Self.array("\(name)_distances")
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(Fixtures.bytes("knn/cases.json"))) as? [String: Any])
+        let expected = try #require(cases[name] as? [String: Any])
+        let classes = try #require(expected["classes"] as? Int), acc = try #require(expected["acc"] as? Double)
+        let task: MedMNISTTask = name == "multi" ? .multiLabelBinary : .multiClass
+
+        let knn = try NearestNeighbors(support: support, labels: labels, k: 11)
+        let neighbours = knn.neighbors(of: queries)
+        let s = support.scalars, q = queries.scalars, width = support.shape[1]
+        let sklearnDistances = distances.bytes.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        #expect(distances.dtype == .float64 && sklearnDistances.count == queries.shape[0] * 11)
+        for (m, indices) in neighbours.enumerated() {
+            for (rank, i) in indices.enumerated() {
+                var sum = 0.0
+                for d in 0..<width { let x = Double(q[m * width + d]) - Double(s[i * width + d]); sum += x * x }
+                let theirs = sklearnDistances[m * 11 + rank]
+                #expect(abs(sum.squareRoot() - theirs) <= 1e-9 * max(theirs, 1), "query \(m), rank \(rank)")
+            }
+        }
+        let scores = knn.classify(queries, task: task, classCount: classes)
+        for m in 0..<queries.shape[0] {
+            let row = Array(scores.values[(m * classes)..<((m + 1) * classes)])
+            if task.isMultiLabel {
+                #expect(row.map { $0 > 0.5 ? 1 : 0 } == Array(expectedPredictions.values[(m * classes)..<((m + 1) * classes)]), "query \(m)")
+            } else {
+                #expect(row.firstIndex(of: row.max()!) == expectedPredictions.values[m], "query \(m): votes \(row)")
+            }
+        }
+        #expect(abs(try MedMNISTMetrics.accuracy(labels: queryLabels, scores: scores, task: task) - acc) < 1e-12)
+    }
+}
