@@ -53,6 +53,9 @@ let package = Package(
             path: "Benchmarks/medmnist-bench"
         ),
         .executableTarget(name: "tensor-mlp", dependencies: ["MedTensor"], path: "Examples/tensor-mlp"),
+        .executableTarget(name: "train-resnet", dependencies: ["MedMNIST"], path: "Examples/train-resnet"),
+        .executableTarget(name: "frozen-features", dependencies: ["MedMNIST"], path: "Examples/frozen-features"),
+        .executableTarget(name: "custom-model", dependencies: ["MedMNIST"], path: "Examples/custom-model"),
         // Helpers shared by the test targets (gradient check, seeded tensors, relative error, a local HTTP
         // server, the fixture folder, temporary directories); a plain target, not a product, so that the test
         // targets can import it.
