@@ -61,7 +61,6 @@ public enum Experiment {
                                             use: specification.scheme.usesFrozenFeatures ? .features : .logits)
         if let output { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
 
-        let objective = splits.train.task.objective
         var progress = TrainingProgress()
         var valEvaluation: SplitEvaluation, testEvaluation: SplitEvaluation
         var cacheOutcomes: [String: String] = [:]
@@ -81,7 +80,6 @@ public enum Experiment {
             seconds.evaluation = lap(phase)
 
         case .cachedLinearProbe, .knn:
-            guard let encoder = model as? any ImageEncoder else { fatalError("the registry builds image encoders") }
             phase = clock.now
             let cache = environment.featureCache ?? FeatureCache(directory: environment.root.cacheDirectory.appendingPathComponent("features"))
             var features: [Split: Tensor] = [:]
@@ -90,7 +88,7 @@ public enum Experiment {
                                           size: data.size, split: split, transform: transform)
                 let (tensor, outcome) = try cache.features(for: key) {
                     environment.log("features: \(split.rawValue) (\(data.count) images)")
-                    return try FeatureExtraction.features(of: encoder, source: ImageBatches(data, transform: transform),
+                    return try FeatureExtraction.features(of: model, source: ImageBatches(data, transform: transform),
                                                           batchSize: training.evaluationBatchSize)
                 }
                 features[split] = tensor
@@ -111,7 +109,7 @@ public enum Experiment {
                 notes.append("kNN: k = \(specification.k), Euclidean on raw pre-logit features, training split as support; "
                     + "ACC as the paper; AUC from neighbour vote fractions is an addition (the paper reports none)")
             } else {
-                let head = RandomState.withSeed(training.seed) { Linear(inFeatures: encoder.numFeatures, outFeatures: splits.train.classCount) }
+                let head = RandomState.withSeed(training.seed) { Linear(inFeatures: model.numFeatures, outFeatures: splits.train.classCount) }
                 let trainer = try Trainer(model: head, task: splits.train.task, configuration: training, checkpointDirectory: output)
                 trainer.observer = observer
                 phase = clock.now
@@ -123,8 +121,8 @@ public enum Experiment {
                 testEvaluation = try trainer.evaluate(FeatureBatches(features: features[.test]!, labels: splits.test.labels))
                 seconds.evaluation = lap(phase)
                 // The trained head goes into the encoder, so best.safetensors is a whole timm-loadable model.
-                let prefix = encoder.classifierKeyPrefix
-                try encoder.loadStateDict(head.stateDict().map { (key: "\(prefix).\($0.key)", array: $0.array) },
+                let prefix = model.classifierKeyPrefix
+                try model.loadStateDict(head.stateDict().map { (key: "\(prefix).\($0.key)", array: $0.array) },
                                           options: LoadOptions(strict: false))
                 notes.append("cached linear probe (not in the paper): backbone in evaluation mode, features computed once")
             }
@@ -140,7 +138,7 @@ public enum Experiment {
             classCount: splits.train.classCount, featureCache: cacheOutcomes, notes: notes, libraryVersion: MedMNISTLibrary.version,
             history: progress.history)
         if let output {
-            try writeOutputs(result, model: model, test: testEvaluation, split: splits.test, objective: objective, to: output)
+            try writeOutputs(result, model: model, test: testEvaluation, split: splits.test, to: output)
         }
         return result
     }
@@ -168,7 +166,7 @@ public enum Experiment {
 
     /// The model with its starting weights, and an identity of those weights for the feature cache.
     static func buildModel(_ specification: ExperimentSpecification, classes: Int, environment: ExperimentEnvironment) async throws
-        -> (any UnaryLayer & ImageEncoder, String) {
+        -> (any ImageEncoder, String) {
         let seed = specification.training.seed
         switch specification.weights {
         case .random:
@@ -190,7 +188,7 @@ public enum Experiment {
 
     /// `metrics.json`, `history.csv`, `best.safetensors` and the evaluator's test CSV.
     static func writeOutputs(_ result: ExperimentResult, model: any UnaryLayer, test: SplitEvaluation, split: MedMNISTSplit,
-                             objective: TaskObjective, to output: URL) throws {
+                             to output: URL) throws {
         try result.json().write(to: output.appendingPathComponent("metrics.json"), options: .atomic)
         let csv = ([EpochRecord.csvHeader] + result.history.map(\.csvRow)).joined(separator: "\n") + "\n"
         try Data(csv.utf8).write(to: output.appendingPathComponent("history.csv"), options: .atomic)

@@ -49,9 +49,8 @@ public struct FeatureBatches: BatchSource {
     public var count: Int { features.shape[0] }
 
     public func batches(size: Int, shuffleSeed seed: UInt64?) throws -> AnySequence<(inputs: Tensor, labels: IndexTensor)> {
-        let sampler = try BatchSampler(count: count, batchSize: size, shuffle: seed != nil, seed: seed ?? 0)
-        var order = sampler
-        let indices = order.nextOrder()
+        var sampler = try BatchSampler(count: count, batchSize: size, shuffle: seed != nil, seed: seed ?? 0)
+        let indices = sampler.nextOrder()
         let width = features.shape[1], columns = labels.shape[1]
         let rows = features.scalars, labels = self.labels
         return AnySequence(stride(from: 0, to: indices.count, by: size).lazy.map { start in
