@@ -6,6 +6,7 @@ import PackageDescription
 let package = Package(
     name: "swift-medmnist",
     products: [
+        .library(name: "MedIO", targets: ["MedIO"]),
         .library(name: "MedTensor", targets: ["MedTensor"]),
         .library(name: "MedLayers", targets: ["MedLayers"]),
         .library(name: "MedModels", targets: ["MedModels"]),
@@ -28,21 +29,25 @@ let package = Package(
             name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Files and formats below the tensors: archives, digests, typed arrays, npy, safetensors, .pth,
+        // downloads, atomic files and memory maps. Needs nothing else.
+        .target(name: "MedIO"),
         .target(
             name: "MedTensor",
             dependencies: [
+                "MedIO",
                 "CMedKernels",
                 .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
             ]
         ),
-        .target(name: "MedLayers", dependencies: ["MedTensor"]),
-        .target(name: "MedModels", dependencies: ["MedTensor", "MedLayers"]),
-        .target(name: "MedMNISTData", dependencies: ["MedTensor"]),
-        .target(name: "MedTraining", dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData"]),
-        .target(name: "MedMNIST", dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]),
+        .target(name: "MedLayers", dependencies: ["MedIO", "MedTensor"]),
+        .target(name: "MedModels", dependencies: ["MedIO", "MedTensor", "MedLayers"]),
+        .target(name: "MedMNISTData", dependencies: ["MedIO", "MedTensor"]),
+        .target(name: "MedTraining", dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData"]),
+        .target(name: "MedMNIST", dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]),
         .executableTarget(
             name: "medmnist",
-            dependencies: ["MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
+            dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
         ),
         .executableTarget(
             name: "medmnist-bench",
@@ -60,10 +65,11 @@ let package = Package(
         // server, the fixture folder, temporary directories); a plain target, not a product, so that the test
         // targets can import it.
         .target(name: "MedTestSupport", dependencies: ["MedTensor"], path: "Tests/MedTestSupport"),
-        .testTarget(name: "MedTensorTests", dependencies: ["MedTensor", "MedTestSupport"]),
-        .testTarget(name: "MedLayersTests", dependencies: ["MedLayers", "MedTestSupport"]),
-        .testTarget(name: "MedModelsTests", dependencies: ["MedModels", "MedTestSupport"]),
-        .testTarget(name: "MedMNISTDataTests", dependencies: ["MedMNISTData", "MedTestSupport"]),
+        .testTarget(name: "MedIOTests", dependencies: ["MedIO", "MedTestSupport"]),
+        .testTarget(name: "MedTensorTests", dependencies: ["MedIO", "MedTensor", "MedTestSupport"]),
+        .testTarget(name: "MedLayersTests", dependencies: ["MedIO", "MedLayers", "MedTestSupport"]),
+        .testTarget(name: "MedModelsTests", dependencies: ["MedIO", "MedModels", "MedTestSupport"]),
+        .testTarget(name: "MedMNISTDataTests", dependencies: ["MedIO", "MedMNISTData", "MedTestSupport"]),
         .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
         // Compiles against the umbrella module only, as an application would.
         .testTarget(name: "MedMNISTTests", dependencies: ["MedMNIST", "MedTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTestSupport
 import MedTensor
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTestSupport
 import MedTensor
 import Testing
@@ -345,18 +346,6 @@ struct TinyRoot {
         NpzFile.streamingThreshold = saved
         let memory = try tiny.root.load(info, size: 64, split: .test, cache: .off)
         #expect(cached.isMemoryMapped && cached.images.withUnsafeBytes { Array($0) } == memory.images.withUnsafeBytes { Array($0) })
-    }
-
-    @Test func parallelCRCEqualsSequential() {
-        var generator = RandomGenerator(seed: 8)
-        for count in [0, 1, 7, 4096, 3 << 20, (5 << 20) + 3] {
-            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            bytes.withUnsafeBytes { raw in
-                #expect(ParallelCRC32.checksum(raw, minimumPiece: 1 << 20) == CRC32.checksum(raw), "\(count)")
-            }
-        }
-        // zlib: crc32_combine(crc32(b"hello "), crc32(b"world"), 5) == crc32(b"hello world") == 0x0d4a1185.
-        #expect(ParallelCRC32.combine(CRC32.checksum(Array("hello ".utf8)), CRC32.checksum(Array("world".utf8)), length2: 5) == 0x0D4A_1185)
     }
 
     @Test func automaticModeCachesSplitsLargerThanHalfTheMemory() {

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTestSupport
 import MedTensor
 import Testing
@@ -60,14 +61,6 @@ struct PNGCheck {
 }
 
 @Suite struct PNGMontageTests {
-    @Test func adler32KnownValues() {
-        #expect(Adler32.checksum(Array("Wikipedia".utf8)) == 0x11E6_0398)
-        #expect(Adler32.checksum([]) == 1)
-        let big = [UInt8](repeating: 255, count: 100_000)
-        // Reference from zlib.adler32(b'\xff' * 100000).
-        #expect(Adler32.checksum(big) == 0x149A_302C)
-    }
-
     @Test func pngDecodesBackToThePixels() throws {
         for (width, height, channels) in [(1, 1, 1), (300, 250, 3), (17, 3, 1)] {
             var pixels = [UInt8](repeating: 0, count: width * height * channels)

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTestSupport
 import MedLayers
 import MedTensor

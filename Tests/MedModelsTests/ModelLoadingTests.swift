@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedLayers
 import MedModels
 import MedTensor

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// How strictly ``Module/loadStateDict(_:options:)`` matches a checkpoint to a model.

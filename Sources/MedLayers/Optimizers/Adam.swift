@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Adam and AdamW with PyTorch's formulas (single-tensor implementation):

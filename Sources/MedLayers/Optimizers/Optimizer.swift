@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// Something that updates parameters from their gradients.

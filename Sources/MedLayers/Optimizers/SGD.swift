@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// Stochastic gradient descent with PyTorch's formulas: g ← ∇ + λθ; with momentum μ, b ← μb + (1−τ)g

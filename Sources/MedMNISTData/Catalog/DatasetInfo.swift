@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 
 /// Whether a set holds images or volumes.
 public enum Dimensions: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Why a download failed. Every case names the URL, and the failure message says where the file belongs so

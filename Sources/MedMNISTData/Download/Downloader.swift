@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Fetches MedMNIST files through MedTensor's ``FileDownloader``: streamed to a temporary file in the

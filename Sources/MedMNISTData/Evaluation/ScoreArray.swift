@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// Model outputs to evaluate: an n-dimensional array of Float64 in row-major order, like the numpy array the

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Writes 8-bit grayscale or RGB PNG files (ISO/IEC 15948): signature, `IHDR`, one `IDAT` holding a zlib

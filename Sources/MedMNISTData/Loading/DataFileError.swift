@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// Everything a MedMNIST file on disk can get wrong. Each case names the file, and the npz key when one is

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// The folder holding the `.npz` files, `~/.medmnist` by default — the Python package's default root, so

@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// The `.npy` members of an npz, read with MedTensor's npy rules and errors that name the file and key.

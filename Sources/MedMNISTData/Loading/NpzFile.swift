@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// An open `.npz`: MedTensor's memory-mapped ``ZipArchive`` (stored and deflated members, zip64, CRC-32
@@ -96,7 +97,7 @@ final class NpzFile: @unchecked Sendable {  // immutable; ZipArchive is thread-s
                 guard written == size else { throw ArchiveError.sizeMismatch(entry: entry.name, expected: size, actual: written) }
             }
             // Still under the releaser: for a cache file, reading the output back must not pin it in memory.
-            let crc = ParallelCRC32.checksum(UnsafeRawBufferPointer(output))
+            let crc = ParallelCRC32.checksum(UnsafeRawBufferPointer(output), threads: Parallel.threadCount)
             guard crc == entry.crc32 else { throw ArchiveError.crcMismatch(entry: entry.name, expected: entry.crc32, actual: crc) }
         }
     }

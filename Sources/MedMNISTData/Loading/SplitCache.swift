@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 #if canImport(Glibc)
 import Glibc

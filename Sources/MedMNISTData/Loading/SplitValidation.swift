@@ -1,3 +1,4 @@
+import MedIO
 import MedTensor
 
 /// What a split must look like: the shapes, sizes and label ranges the catalog implies, or the looser rules

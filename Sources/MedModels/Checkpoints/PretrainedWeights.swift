@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Pretrained timm weights by tag, from the Hugging Face hub, through a local cache.

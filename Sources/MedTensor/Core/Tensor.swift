@@ -1,3 +1,5 @@
+import MedIO
+
 /// An n-dimensional array of Float32 values: a shared ``TensorStorage`` seen through a ``Layout``,
 /// plus, when it takes part in differentiation, a node of the autograd graph.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedMNISTData
 
 /// `medmnist download FLAG [--size N] [--root DIR]`.

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// `medmnist inspect FILE…`: what a safetensors or .npy file holds.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MedIO
 import MedMNISTData
 
 /// `medmnist verify FLAG`: decode and validate every split of a file, optionally check its MD5 and build the cache.

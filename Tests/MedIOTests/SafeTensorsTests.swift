@@ -1,7 +1,7 @@
 import Foundation
+@testable import MedIO
 import MedTestSupport
 import Testing
-@testable import MedTensor
 
 extension IOFixture {
     /// The tensors of `numpy.safetensors` (numpy_tensors() in make_io_fixtures.py), built in Swift.

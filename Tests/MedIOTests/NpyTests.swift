@@ -1,7 +1,7 @@
 import Foundation
+@testable import MedIO
 import MedTestSupport
 import Testing
-@testable import MedTensor
 
 // MARK: - helpers shared with SafeTensorsTests
 

@@ -1,22 +1,22 @@
-import MedTensor
+import Dispatch
 
-/// CRC-32 of a large buffer on every core: each thread checksums one piece with MedTensor's ``CRC32``, and
-/// the pieces are joined with zlib's `crc32_combine` (multiplication by x^(8·length) modulo the polynomial).
-enum ParallelCRC32 {
+/// CRC-32 of a large buffer on several threads: each thread checksums one piece with ``CRC32``, and the
+/// pieces are joined with zlib's `crc32_combine` (multiplication by x^(8·length) modulo the polynomial).
+public enum ParallelCRC32 {
     static let polynomial: UInt32 = 0xEDB8_8320
 
-    /// The same value as `CRC32.checksum(bytes)`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer, minimumPiece: Int = 8 << 20) -> UInt32 {
-        let pieces = max(1, min(Parallel.threadCount, bytes.count / max(minimumPiece, 1)))
+    /// The same value as `CRC32.checksum(bytes)`, computed on at most `threads` threads, in pieces of at
+    /// least `minimumPiece` bytes.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, threads: Int, minimumPiece: Int = 8 << 20) -> UInt32 {
+        let pieces = max(1, min(threads, bytes.count / max(minimumPiece, 1)))
         if pieces == 1 { return CRC32.checksum(bytes) }
         var crcs = [UInt32](repeating: 0, count: pieces)
         crcs.withUnsafeMutableBufferPointer { out in
-            let results = SendablePointer(out.baseAddress!)
-            Parallel.forEachRange(pieces) { range in
-                for p in range {
-                    let piece = UnsafeRawBufferPointer(rebasing: bytes[bounds(p, pieces, bytes.count)])
-                    results.pointer[p] = CRC32.checksum(piece)
-                }
+            let results = UnsafeSendableBuffer(out)
+            let input = UnsafeSendableRawBuffer(bytes)
+            DispatchQueue.concurrentPerform(iterations: pieces) { p in
+                let piece = UnsafeRawBufferPointer(rebasing: input.buffer[bounds(p, pieces, input.buffer.count)])
+                results.buffer[p] = CRC32.checksum(piece)
             }
         }
         var crc = crcs[0]
@@ -29,7 +29,7 @@ enum ParallelCRC32 {
     }
 
     /// zlib's `crc32_combine(crc1, crc2, len2)`: the CRC of A followed by B from the CRCs of A and B.
-    static func combine(_ crc1: UInt32, _ crc2: UInt32, length2: Int) -> UInt32 {
+    public static func combine(_ crc1: UInt32, _ crc2: UInt32, length2: Int) -> UInt32 {
         multiply(powerOfX(length2, 3), crc1) ^ crc2
     }
 
@@ -69,4 +69,16 @@ enum ParallelCRC32 {
         }
         return table
     }()
+}
+
+/// The result slots of the worker threads; each thread writes only its own element.
+private struct UnsafeSendableBuffer: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<UInt32>
+    init(_ buffer: UnsafeMutableBufferPointer<UInt32>) { self.buffer = buffer }
+}
+
+/// The input, read (never written) by every worker thread.
+private struct UnsafeSendableRawBuffer: @unchecked Sendable {
+    let buffer: UnsafeRawBufferPointer
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 }

@@ -1,7 +1,7 @@
 import Foundation
+@testable import MedIO
 import MedTestSupport
 import Testing
-@testable import MedTensor
 
 // Tests of the PyTorch checkpoint reader. Fixtures in Tests/Fixtures/torch come from
 // Tests/Fixtures/make_torch_fixtures.py (torch.save + safetensors); each NAME.pth is compared with the

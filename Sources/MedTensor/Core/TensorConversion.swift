@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 
 extension Tensor {
     /// A Float32 tensor from a file's typed array: floating-point data converts (F16/BF16 exactly, F64 rounded),

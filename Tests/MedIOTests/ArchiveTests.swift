@@ -1,8 +1,8 @@
 import Foundation
+@testable import MedIO
 import MedTestSupport
 import Testing
 
-@testable import MedTensor
 
 // Tests of the archive layer: CRC-32, MD5, DEFLATE and zip. The fixtures in Tests/Fixtures/archive
 // come from Tests/Fixtures/make_archive_fixtures.py (zlib, zipfile and numpy); manifest.json holds
@@ -481,8 +481,9 @@ struct ZipArchiveTests {
             let offset = try stored.dataOffset(of: entry)
             #expect(Array(try ArchiveFixture.bytes("numpy_savez.npz")[offset..<(offset + plain.count)]) == plain)
         }
-        #expect(try ArchiveBenchmark.decodeAll(path: ArchiveFixture.url("numpy_savez_compressed.npz").path)
-            == compressed.entries.reduce(0) { $0 + $1.uncompressedSize })
+        var decoded = 0
+        for entry in compressed.entries { decoded += try compressed.extract(entry).count }
+        #expect(decoded == compressed.entries.reduce(0) { $0 + $1.uncompressedSize })
     }
 
     @Test("extraction into a caller's buffer")

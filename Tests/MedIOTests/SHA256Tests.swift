@@ -1,7 +1,7 @@
 import Foundation
+@testable import MedIO
 import MedTestSupport
 import Testing
-import MedTensor
 
 @Suite struct SHA256Tests {
     @Test func knownVectors() {
