@@ -67,10 +67,10 @@ let package = Package(
         .target(name: "MedTestSupport", dependencies: ["MedTensor"], path: "Tests/MedTestSupport"),
         .testTarget(name: "MedIOTests", dependencies: ["MedIO", "MedTestSupport"]),
         .testTarget(name: "MedTensorTests", dependencies: ["MedIO", "MedTensor", "MedTestSupport"]),
-        .testTarget(name: "MedLayersTests", dependencies: ["MedIO", "MedLayers", "MedTestSupport"]),
+        .testTarget(name: "MedLayersTests", dependencies: ["MedIO", "MedTensor", "MedLayers", "MedTestSupport"]),
         .testTarget(name: "MedModelsTests", dependencies: ["MedIO", "MedModels", "MedTestSupport"]),
         .testTarget(name: "MedMNISTDataTests", dependencies: ["MedIO", "MedMNISTData", "MedTestSupport"]),
-        .testTarget(name: "MedTrainingTests", dependencies: ["MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
+        .testTarget(name: "MedTrainingTests", dependencies: ["MedIO", "MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
         // Compiles against the umbrella module only, as an application would.
         .testTarget(name: "MedMNISTTests", dependencies: ["MedMNIST", "MedTestSupport"]),
     ],

@@ -130,19 +130,19 @@ extension IOFixture {
         // An empty file is an error, not a crash of the mapping code.
         let emptyURL = dir.appendingPathComponent("empty.safetensors")
         try Data().write(to: emptyURL)
-        #expect(throws: TensorFileError.inFile(path: emptyURL.path, .truncated(
-            what: "safetensors header length", offset: 0, needed: 8, available: 0))) {
-            try SafeTensorsFile.read(contentsOf: emptyURL)
-        }
-        #expect(throws: TensorFileError.self) { try SafeTensorsFile.read(contentsOf: dir) }
+        let empty = try #require(throws: FileError.self) { try SafeTensorsFile.read(contentsOf: emptyURL) }
+        #expect(empty.path == emptyURL.path)
+        #expect(empty.underlying(as: TensorFileError.self) == .truncated(
+            what: "safetensors header length", offset: 0, needed: 8, available: 0))
+        #expect(throws: FileError.self) { try SafeTensorsFile.read(contentsOf: dir) }
     }
 
     @Test func errorMessagesSayWhatAndWhere() {
-        let error = TensorFileError.inFile(path: "model.safetensors", .safetensorsSizeMismatch(
+        let error = FileError(path: "model.safetensors", TensorFileError.safetensorsSizeMismatch(
             tensor: "layer1.0.conv1.weight", dtype: "F32", shape: [64, 3, 7, 7], begin: 0, end: 100, expected: 37632))
         #expect(error.description == "model.safetensors: tensor 'layer1.0.conv1.weight' has data_offsets [0, 100] "
             + "but shape [64, 3, 7, 7] of F32 needs 37632 bytes")
-        #expect(error.underlying == .safetensorsSizeMismatch(
+        #expect(error.underlying(as: TensorFileError.self) == .safetensorsSizeMismatch(
             tensor: "layer1.0.conv1.weight", dtype: "F32", shape: [64, 3, 7, 7], begin: 0, end: 100, expected: 37632))
     }
 

@@ -178,7 +178,11 @@ private func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
         try body()
         return nil
     } catch let error as CheckpointError {
-        return error.underlying
+        return error
+    } catch let error as FileError {
+        if let inner = error.underlying(as: CheckpointError.self) { return inner }
+        Issue.record("expected a CheckpointError, got \(error)")
+        return nil
     } catch {
         Issue.record("expected a CheckpointError, got \(type(of: error)): \(error)")
         return nil
@@ -319,10 +323,8 @@ private func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
         try Data().write(to: empty)
         #expect(checkpointError { _ = try CheckpointFile.read(contentsOf: empty) } == .unrecognizedFormat(firstBytes: "nothing (the file is empty)"))
         let absent = directory.appending("absent.pth")
-        guard case .io? = checkpointError({ _ = try CheckpointFile.read(contentsOf: absent) }) else {
-            Issue.record("a missing file should be an io error")
-            return
-        }
+        let missing = try #require(throws: FileError.self) { _ = try CheckpointFile.read(contentsOf: absent) }
+        #expect(missing.path == absent.path && missing.systemError?.code == ENOENT)
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 import MedTestSupport
 import Testing
-import MedTensor
 @testable import MedLayers
+@testable import MedTensor
 
 /// The shapes of one fused-attention check: batch, heads, queries N, keys M, depth D, value depth Dv,
 /// and the query rows per block (nil: the default, one block for these sizes).

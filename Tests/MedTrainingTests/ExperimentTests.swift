@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedMNISTData
 import MedModels
 import MedTensor

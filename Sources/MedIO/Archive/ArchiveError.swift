@@ -1,24 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Everything that can go wrong while reading a zip archive or decoding a DEFLATE stream.
 ///
 /// Each case says what failed and where: the entry name (when there is one) and a byte offset.
-/// For zip structures the offset is an absolute position in the archive file; for DEFLATE
+/// (A file that cannot be opened or read is a ``FileError``.) For zip structures the offset is an absolute position in the archive file; for DEFLATE
 /// errors it is the position in the compressed stream (`inputOffset`) or in the output (`outputOffset`).
 public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
-    // MARK: Files
-
-    /// The file could not be opened, examined or mapped; `errno` is the C error number.
-    case cannotOpen(path: String, errno: Int32)
-    /// Reading the file failed part way.
-    case readFailed(path: String, errno: Int32)
-
     // MARK: Zip structure
 
     /// No end-of-central-directory record was found, so this is not a zip archive.
@@ -58,10 +43,6 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case let .cannotOpen(path, code):
-            return "cannot open '\(path)': \(Self.describeErrno(code))"
-        case let .readFailed(path, code):
-            return "reading '\(path)' failed: \(Self.describeErrno(code))"
         case let .notAZipArchive(size):
             return "not a zip archive: no end-of-central-directory record in \(size) bytes"
         case let .truncated(what, needed, offset, fileSize):
@@ -116,10 +97,5 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable, Sendable {
     private static func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-    }
-
-    private static func describeErrno(_ code: Int32) -> String {
-        guard let message = strerror(code) else { return "errno \(code)" }
-        return "\(String(cString: message)) (errno \(code))"
     }
 }

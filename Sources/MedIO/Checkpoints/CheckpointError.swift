@@ -1,16 +1,12 @@
 /// Everything a PyTorch checkpoint (`.pth` / `.bin` written by `torch.save`) can get wrong.
 ///
-/// Reading from a URL wraps the error in ``inFile(path:_:)``, so the message starts with the path;
-/// ``underlying`` strips that wrapper when you want to match the case. Pickle errors name the stream
+/// Reading from a URL wraps the error in a ``FileError`` naming the file, so the message starts with the path;
+/// `FileError.underlying(as: CheckpointError.self)` gives the case back. Pickle errors name the stream
 /// (`archive/data.pkl` inside a zip checkpoint, or `file` for the legacy format, whose pickles sit directly in the
 /// file) and the byte offset of the opcode that failed within it.
-public indirect enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
     // MARK: context
 
-    /// `error` happened while reading the file at `path`.
-    case inFile(path: String, CheckpointError)
-    /// The operating system refused to read `path`.
-    case io(path: String, operation: String, reason: String)
     /// The zip container of a torch ≥ 1.6 checkpoint is damaged (bad structure, CRC mismatch, ...).
     case archive(ArchiveError)
 
@@ -56,26 +52,8 @@ public indirect enum CheckpointError: Error, CustomStringConvertible, Equatable,
     /// An entry of the state dict is not a tensor.
     case notATensor(key: String, found: String)
 
-    /// The error without its ``inFile(path:_:)`` wrapper.
-    public var underlying: CheckpointError {
-        if case .inFile(_, let inner) = self { return inner.underlying }
-        return self
-    }
-
-    /// The file the error belongs to, when known.
-    public var path: String? {
-        switch self {
-        case .inFile(let path, _), .io(let path, _, _): return path
-        default: return nil
-        }
-    }
-
     public var description: String {
         switch self {
-        case .inFile(let path, let inner):
-            return "\(path): \(inner.description)"
-        case .io(let path, let operation, let reason):
-            return "\(path): cannot \(operation): \(reason)"
         case .archive(let error):
             return "damaged zip container: \(error.description)"
         case .unrecognizedFormat(let firstBytes):

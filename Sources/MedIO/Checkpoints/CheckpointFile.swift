@@ -41,13 +41,12 @@ public enum CheckpointFile {
     }
 
     /// The format of the file at `url`.
-    /// - Throws: ``CheckpointError/io(path:operation:reason:)``, or ``CheckpointError/unrecognizedFormat(firstBytes:)``
-    ///   wrapped in ``CheckpointError/inFile(path:_:)``.
+    /// - Throws: ``FileError`` naming the file, around a ``SystemError`` or
+    ///   ``CheckpointError/unrecognizedFormat(firstBytes:)``.
     public static func detectFormat(of url: URL) throws -> Format {
         try TorchCheckpoint.mapped(url) { bytes in
             guard let format = detectFormat(prefix: UnsafeRawBufferPointer(rebasing: bytes.prefix(16)), fileSize: bytes.count) else {
-                throw CheckpointError.inFile(
-                    path: url.path, .unrecognizedFormat(firstBytes: TorchCheckpoint.hexPrefix(bytes)))
+                throw CheckpointError.unrecognizedFormat(firstBytes: TorchCheckpoint.hexPrefix(bytes))
             }
             return format
         }

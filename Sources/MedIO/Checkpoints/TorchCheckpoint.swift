@@ -77,7 +77,7 @@ public enum TorchCheckpoint {
     public static let outputAllowance = 1 << 28
 
     /// The state dict's tensors, in the file's order. Shorthand for ``load(contentsOf:stateDict:)``'s entries.
-    /// - Throws: ``CheckpointError``, wrapped in ``CheckpointError/inFile(path:_:)``.
+    /// - Throws: ``FileError`` naming the file, around a ``CheckpointError`` (or a ``SystemError``).
     public static func read(
         contentsOf url: URL, stateDict selection: StateDictSelection = .automatic
     ) throws -> [(key: String, array: TypedArray)] {
@@ -86,10 +86,9 @@ public enum TorchCheckpoint {
 
     /// Reads the checkpoint at `url`: the zip format through a memory-mapped ``ZipArchive``, the legacy format
     /// through a memory map of the file. Every tensor's bytes are copied once, into its array.
-    /// - Throws: ``CheckpointError``, wrapped in ``CheckpointError/inFile(path:_:)``.
+    /// - Throws: ``FileError`` naming the file, around a ``CheckpointError`` (or a ``SystemError``).
     public static func load(contentsOf url: URL, stateDict selection: StateDictSelection = .automatic) throws -> Contents {
-        let path = url.path
-        do {
+        try FileError.wrapping(path: url.path) {
             let legacy = try mapped(url) { bytes -> Contents? in
                 if isZip(bytes) { return nil }
                 return try decodeLegacy(bytes, selection)
@@ -100,9 +99,6 @@ public enum TorchCheckpoint {
                 throw CheckpointError.archive(error)
             }
             return try decodeZip(archive, selection)
-        } catch let error as CheckpointError {
-            if case .io = error { throw error }
-            throw CheckpointError.inFile(path: path, error)
         }
     }
 
@@ -510,13 +506,9 @@ public enum TorchCheckpoint {
         }
     }
 
-    /// Maps `url` and calls `body`, turning the mapping's own I/O errors into ``CheckpointError/io(path:operation:reason:)``.
+    /// Maps `url` and calls `body`; errors come back in a ``FileError`` naming the file.
     static func mapped<R>(_ url: URL, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        do {
-            return try TensorFileAccess.withMappedContents(of: url, body)
-        } catch TensorFileError.io(let path, let operation, let reason) {
-            throw CheckpointError.io(path: path, operation: operation, reason: reason)
-        }
+        try MappedFile.withContents(of: url, body)
     }
 }
 

@@ -44,11 +44,11 @@ extension MessageDigest {
     }
 
     /// The hex digest of a file, read in 1 MiB chunks so files of any size use constant memory.
-    /// - Throws: `ArchiveError.cannotOpen` or `.readFailed`.
+    /// - Throws: ``FileError`` when the file cannot be opened or read.
     public static func hexDigest(ofFileAt url: URL) throws -> String {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError.cannotOpen(path: path, errno: errno) }
+        guard fd >= 0 else { throw FileError.system(path: path, operation: "open for reading") }
         defer { close(fd) }
         let chunkSize = 1 << 20
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
@@ -58,7 +58,7 @@ extension MessageDigest {
             let n = read(fd, chunk.baseAddress, chunkSize)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ArchiveError.readFailed(path: path, errno: errno)
+                throw FileError.system(path: path, operation: "read")
             }
             if n == 0 { break }
             hash.update(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))

@@ -258,7 +258,8 @@ public enum FileDownloader {
     /// One request into a fresh temporary file; renames it into place when complete and verified.
     /// Throws ``AttemptFailure`` (or `CancellationError`).
     private static func attemptDownload(_ url: URL, to destination: URL, options: FileDownloadOptions) async throws -> FileDownloadResult {
-        let file = try TemporaryFile(for: destination)
+        let file: AtomicFile
+        do { file = try AtomicFile(destination) } catch { throw AttemptFailure(.fileSystem("\(error)")) }
         defer { file.discard() }
         let label = options.progressLabel ?? destination.lastPathComponent
         let progress = DownloadProgressBar.make(options.progress, label: label)
@@ -289,7 +290,7 @@ public enum FileDownloader {
                     algorithm: checksum.algorithm, expected: checksum.hex, actual: actual, source: source))
             }
         }
-        try file.commit()
+        do { try file.commit() } catch { throw AttemptFailure(.fileSystem("\(error)")) }
         return FileDownloadResult(file: destination, byteCount: sink.received, sha256: sha256, verified: checks, attempts: 1)
     }
 
@@ -493,75 +494,24 @@ public enum FileDownloader {
 
 /// Writes the body to the temporary file and hashes it on the way.
 private struct DownloadSink {
-    let file: TemporaryFile
+    let file: AtomicFile
     let progress: DownloadProgressBar?
     var sha256 = SHA256()
     var md5: MD5?
     var received: Int64 = 0
 
-    init(file: TemporaryFile, progress: DownloadProgressBar?, md5: Bool) {
+    init(file: AtomicFile, progress: DownloadProgressBar?, md5: Bool) {
         self.file = file
         self.progress = progress
         self.md5 = md5 ? MD5() : nil
     }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) throws {
-        try file.append(bytes)
+        do { try file.write(bytes) } catch { throw FileDownloader.AttemptFailure(.fileSystem("\(error)")) }
         sha256.update(bytes)
         md5?.update(bytes)
         received += Int64(bytes.count)
         progress?.update(received)
-    }
-}
-
-/// `.NAME.part-PID-RANDOM` next to the destination (same file system, so the final rename is atomic).
-/// Removed on ``discard()`` unless ``commit()`` renamed it into place.
-private final class TemporaryFile: @unchecked Sendable {  // used from one queue at a time
-    let path: String
-    let destination: URL
-    private var fd: Int32
-    private var committed = false
-
-    init(for destination: URL) throws {
-        self.destination = destination
-        let directory = destination.deletingLastPathComponent().path
-        let nonce = String(UInt64.random(in: .min ... .max), radix: 16)
-        path = "\(directory)/.\(destination.lastPathComponent).part-\(getpid())-\(nonce)"
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw FileDownloader.AttemptFailure(.fileSystem("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))"))
-        }
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileDownloader.AttemptFailure(.fileSystem("cannot write \(path): \(String(cString: strerror(errno)))"))
-            }
-            offset += n
-        }
-    }
-
-    /// Flushes, closes and renames the file over the destination.
-    func commit() throws {
-        guard fsync(fd) == 0 else {
-            throw FileDownloader.AttemptFailure(.fileSystem("cannot flush \(path): \(String(cString: strerror(errno)))"))
-        }
-        close(fd)
-        fd = -1
-        guard rename(path, destination.path) == 0 else {
-            throw FileDownloader.AttemptFailure(
-                .fileSystem("cannot rename \(path) to \(destination.path): \(String(cString: strerror(errno)))"))
-        }
-        committed = true
-    }
-
-    func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        if !committed { unlink(path) }
     }
 }
 

@@ -1,16 +1,9 @@
 /// Everything a tensor file, or the typed data in it, can get wrong: `.npy` and safetensors alike.
 ///
-/// Decoding from bytes throws the bare case. Reading from a URL wraps it in ``inFile(path:_:)``, so the
-/// message starts with the path; ``underlying`` strips that wrapper when you want to match the case.
+/// Decoding from bytes throws the bare case. Reading from a URL wraps it in a ``FileError`` naming the file,
+/// so the message starts with the path; `FileError.underlying(as: TensorFileError.self)` gives the case back.
 /// Offsets in messages are byte offsets from the start of the file unless they say otherwise.
-public indirect enum TensorFileError: Error, CustomStringConvertible, Equatable, Sendable {
-    // MARK: context
-
-    /// `error` happened while decoding the file at `path`.
-    case inFile(path: String, TensorFileError)
-    /// The operating system refused to read or write `path`.
-    case io(path: String, operation: String, reason: String)
-
+public enum TensorFileError: Error, CustomStringConvertible, Equatable, Sendable {
     // MARK: typed arrays (any format)
 
     /// A shape with a negative dimension, or whose byte count overflows `Int`.
@@ -77,26 +70,8 @@ public indirect enum TensorFileError: Error, CustomStringConvertible, Equatable,
     /// `__metadata__` is not an object of string values (`key` names the offending entry when there is one).
     case safetensorsMetadata(key: String?, message: String)
 
-    /// The error without its ``inFile(path:_:)`` wrapper.
-    public var underlying: TensorFileError {
-        if case .inFile(_, let inner) = self { return inner.underlying }
-        return self
-    }
-
-    /// The file the error belongs to, when known.
-    public var path: String? {
-        switch self {
-        case .inFile(let path, _), .io(let path, _, _): return path
-        default: return nil
-        }
-    }
-
     public var description: String {
         switch self {
-        case .inFile(let path, let inner):
-            return "\(path): \(inner.description)"
-        case .io(let path, let operation, let reason):
-            return "\(path): cannot \(operation): \(reason)"
         case .invalidShape(let tensor, let shape, let reason):
             return "\(Self.subject(tensor))shape \(shape) is invalid: \(reason)"
         case .byteCountMismatch(let dtype, let shape, let expected, let actual):

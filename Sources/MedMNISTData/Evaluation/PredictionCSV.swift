@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 
 /// The prediction file the `medmnist` package's `Evaluator.evaluate(y_score, save_folder, run)` writes:
 /// `pd.DataFrame(y_score).to_csv(path, header=None)` — one line per sample, `index,score0,score1,…`, floats in
@@ -45,12 +46,10 @@ public enum PredictionCSV {
         _ scores: ScoreArray, flag: String, size: Int, split: Split, metrics: Metrics, run: String, folder: URL
     ) throws -> URL {
         let url = folder.appendingPathComponent(standardFileName(flag: flag, size: size, split: split, metrics: metrics, run: run))
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(contents(scores).utf8).write(to: url, options: .atomic)
-        } catch {
-            throw DataFileError.io(path: url.path, operation: "write", reason: error.localizedDescription)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw FileError.system(path: folder.path, operation: "create the folder", reason: error.localizedDescription)
         }
+        try AtomicFile.write(contents(scores), to: url)
         return url
     }
 
@@ -58,24 +57,24 @@ public enum PredictionCSV {
     public static func read(contentsOf url: URL) throws -> ScoreArray {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw DataFileError.io(path: url.path, operation: "read", reason: error.localizedDescription)
+            throw FileError.system(path: url.path, operation: "read", reason: error.localizedDescription)
         }
         var rows: [(Int, [Double])] = []
         for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count >= 2, let index = Int(fields[0]) else {
-                throw DataFileError.io(path: url.path, operation: "parse", reason: "line \(number + 1) is not 'index,score,…'")
+                throw DataFileError.csv(path: url.path, line: number + 1, reason: "is not 'index,score,…'")
             }
             var values: [Double] = []
             for field in fields.dropFirst() {
                 if field.isEmpty { values.append(.nan); continue }
                 guard let value = Double(field) else {
-                    throw DataFileError.io(path: url.path, operation: "parse", reason: "line \(number + 1): '\(field)' is not a number")
+                    throw DataFileError.csv(path: url.path, line: number + 1, reason: "'\(field)' is not a number")
                 }
                 values.append(value)
             }
             if let first = rows.first, first.1.count != values.count {
-                throw DataFileError.io(path: url.path, operation: "parse", reason: "line \(number + 1) has \(values.count) scores, line 1 has \(first.1.count)")
+                throw DataFileError.csv(path: url.path, line: number + 1, reason: "has \(values.count) scores, line 1 has \(first.1.count)")
             }
             rows.append((index, values))
         }

@@ -34,9 +34,7 @@ public enum PNGEncoder {
     /// Encodes and writes to `url`.
     public static func write(pixels: [UInt8], width: Int, height: Int, channels: Int, to url: URL) throws {
         let bytes = encode(pixels: pixels, width: width, height: height, channels: channels)
-        do { try Data(bytes).write(to: url, options: .atomic) } catch {
-            throw DataFileError.io(path: url.path, operation: "write", reason: error.localizedDescription)
-        }
+        try AtomicFile.write(bytes, to: url)
     }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {

@@ -2,12 +2,13 @@ import MedIO
 import MedTensor
 
 /// Everything a MedMNIST file on disk can get wrong. Each case names the file, and the npz key when one is
-/// involved, so the message alone says where to look.
+/// involved, so the message alone says where to look. (When the operating system refuses to read or write a
+/// file, the error is a ``FileError`` with a ``SystemError``.)
 public enum DataFileError: Error, CustomStringConvertible {
     /// The file is not in the root. `downloadURL` is where the catalog fetches it from.
     case missingFile(path: String, downloadURL: String?)
-    /// The operating system refused an operation on `path`.
-    case io(path: String, operation: String, reason: String)
+    /// Line `line` of a prediction CSV is not `index,score,…`.
+    case csv(path: String, line: Int, reason: String)
     /// The zip container is damaged: truncated, bad headers, a CRC-32 or inflate failure, …
     case archive(path: String, key: String?, reason: String)
     /// One of the six keys is absent.
@@ -38,8 +39,8 @@ public enum DataFileError: Error, CustomStringConvertible {
                 return "\(path) not found. Run 'medmnist download' for it, or fetch \(url) by hand and save it as \(path)"
             }
             return "\(path) not found"
-        case .io(let path, let operation, let reason):
-            return "\(path): cannot \(operation): \(reason)"
+        case .csv(let path, let line, let reason):
+            return "\(path): line \(line) \(reason)"
         case .archive(let path, let key, let reason):
             return "\(path)\(key.map { " [\($0)]" } ?? ""): damaged npz: \(reason)"
         case .missingKey(let path, let key, let found):

@@ -51,7 +51,7 @@ public struct DatasetRoot: Sendable, Equatable {
     /// Creates the folder (and its parents) if it does not exist.
     public func createIfNeeded() throws {
         do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw DataFileError.io(path: url.path, operation: "create the folder", reason: error.localizedDescription)
+            throw FileError.system(path: url.path, operation: "create the folder", reason: error.localizedDescription)
         }
     }
 
@@ -63,9 +63,7 @@ public struct DatasetRoot: Sendable, Equatable {
             throw DataFileError.missingFile(path: path.path, downloadURL: file.url.absoluteString)
         }
         let actual: String
-        do { actual = try MD5.hexDigest(ofFileAt: path) } catch {
-            throw DataFileError.io(path: path.path, operation: "read", reason: "\(error)")
-        }
+        actual = try MD5.hexDigest(ofFileAt: path)
         guard actual == file.md5 else { throw DataFileError.md5Mismatch(path: path.path, expected: file.md5, actual: actual) }
     }
 }

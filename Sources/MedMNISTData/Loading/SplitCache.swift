@@ -104,57 +104,34 @@ public enum SplitCache {
         labelBytes: [UInt8], expectation: SplitExpectation
     ) throws -> (images: ImageArray, labels: IndexTensor) {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw DataFileError.io(path: directory.path, operation: "create the cache folder", reason: error.localizedDescription)
+            throw FileError.system(path: directory.path, operation: "create the cache folder", reason: error.localizedDescription)
         }
         let p = paths(directory: directory, stem: stem, split: split)
         remove(directory: directory, stem: stem, split: split)
         let memberSize = try npz.uncompressedSize(of: imagesKey)
-        let temporary = p.images.path + ".tmp-\(getpid())-\(String(UInt64.random(in: .min ... .max), radix: 36))"
-        let fd = systemOpen(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw DataFileError.io(path: temporary, operation: "create", reason: String(cString: strerror(errno))) }
-        var keepTemporary = false
-        defer {
-            close(fd)
-            if !keepTemporary { unlink(temporary) }
-        }
-        guard ftruncate(fd, off_t(memberSize)) == 0 else {
-            throw DataFileError.io(path: temporary, operation: "size", reason: String(cString: strerror(errno)))
-        }
-        if memberSize > 0 {
-            guard let base = mmap(nil, memberSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
-                throw DataFileError.io(path: temporary, operation: "map", reason: String(cString: strerror(errno)))
-            }
-            defer { munmap(base, memberSize) }
-            let buffer = UnsafeMutableRawBufferPointer(start: base, count: memberSize)
-            try npz.extract(imagesKey, into: buffer, outputIsFileMapping: true)
-            let npy = try NpyMember.layout(of: UnsafeRawBufferPointer(buffer), path: npz.path, key: imagesKey)
-            _ = try expectation.checkImages(npy, path: npz.path, key: imagesKey)
-            guard npy.isNativeCOrder else {
-                throw DataFileError.cache(path: p.images.path, reason: "Fortran-ordered or big-endian images are not cached")
+        try AtomicFile.write(to: p.images) { file in
+            try file.withMappedContents(size: memberSize) { buffer in
+                guard memberSize > 0 else { return }
+                try npz.extract(imagesKey, into: buffer, outputIsFileMapping: true)
+                let npy = try NpyMember.layout(of: UnsafeRawBufferPointer(buffer), path: npz.path, key: imagesKey)
+                _ = try expectation.checkImages(npy, path: npz.path, key: imagesKey)
+                guard npy.isNativeCOrder else {
+                    throw DataFileError.cache(path: p.images.path, reason: "Fortran-ordered or big-endian images are not cached")
+                }
             }
         }
-        guard fsync(fd) == 0 else { throw DataFileError.io(path: temporary, operation: "flush", reason: String(cString: strerror(errno))) }
-        guard rename(temporary, p.images.path) == 0 else {
-            throw DataFileError.io(path: p.images.path, operation: "rename into place", reason: String(cString: strerror(errno)))
-        }
-        keepTemporary = true
-        do {
-            try Data(labelBytes).write(to: p.labels, options: .atomic)
-            let prefix = try ByteStorage(mapping: p.images, length: min(memberSize, 4096))
-            let npy = try withExtendedLifetime(prefix) { try Npy.layout(ofPrefix: prefix.bytes) }
-            let stamp = sourceStamp(npz.url) ?? (0, 0)
-            let layout = try expectation.checkImages(npy, path: p.images.path, key: imagesKey)
-            let header = Header(format: format, sourceName: npz.url.lastPathComponent, sourceBytes: stamp.bytes,
-                                sourceModified: stamp.modified, imagesKey: imagesKey, labelsKey: labelsKey,
-                                shape: npy.shape, layout: "\(layout)", dataOffset: npy.dataOffset, byteCount: npy.dataByteCount)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try encoder.encode(header).write(to: p.header, options: .atomic)
-        } catch let error as DataFileError {
-            throw error
-        } catch {
-            throw DataFileError.io(path: p.header.path, operation: "write the cache", reason: error.localizedDescription)
-        }
+        try AtomicFile.write(labelBytes, to: p.labels)
+        let prefix = try ByteStorage(mapping: p.images, length: min(memberSize, 4096))
+        let npy = try FileError.wrapping(path: p.images.path) { try withExtendedLifetime(prefix) { try Npy.layout(ofPrefix: prefix.bytes) } }
+        let stamp = sourceStamp(npz.url) ?? (0, 0)
+        let layout = try expectation.checkImages(npy, path: p.images.path, key: imagesKey)
+        let header = Header(format: format, sourceName: npz.url.lastPathComponent, sourceBytes: stamp.bytes,
+                            sourceModified: stamp.modified, imagesKey: imagesKey, labelsKey: labelsKey,
+                            shape: npy.shape, layout: "\(layout)", dataOffset: npy.dataOffset, byteCount: npy.dataByteCount)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let headerData = try FileError.wrapping(path: p.header.path) { try encoder.encode(header) }
+        try AtomicFile.write(headerData, to: p.header)
         guard let opened = try open(source: npz.url, directory: directory, stem: stem, split: split, expectation: expectation) else {
             throw DataFileError.cache(path: p.header.path, reason: "the cache just written does not read back")
         }

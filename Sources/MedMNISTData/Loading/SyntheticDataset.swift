@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 
 /// Generated data in the MedMNIST schema whose classes differ in image content, for examples, tests and

@@ -1,11 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import MedIO
 
 /// A block of bytes that outlives the code that filled it: a 64-byte-aligned heap allocation, or a memory map
 /// of a file. ``ImageArray``s share one storage the way tensors share a `TensorStorage`.
@@ -18,8 +12,7 @@ public final class ByteStorage: @unchecked Sendable {
     public let count: Int
     /// The mapped file, or nil for heap memory.
     public let mappedFile: URL?
-    private let mappingLength: Int
-    private let mappingBase: UnsafeMutableRawPointer?
+    private let mapping: MappedFile?  // keeps the map alive; nil for heap memory, which deinit frees
 
     /// Allocates `count` uninitialised bytes on the heap.
     public init(uninitializedCount count: Int) {
@@ -27,8 +20,7 @@ public final class ByteStorage: @unchecked Sendable {
         baseAddress = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
         self.count = count
         mappedFile = nil
-        mappingLength = 0
-        mappingBase = nil
+        mapping = nil
     }
 
     /// Copies `bytes` into a new heap storage.
@@ -37,46 +29,18 @@ public final class ByteStorage: @unchecked Sendable {
         bytes.withUnsafeBytes { if let source = $0.baseAddress { baseAddress.copyMemory(from: source, byteCount: bytes.count) } }
     }
 
-    /// Maps `length` bytes of the file at `url` starting at `offset` (read-only, shared with the page cache).
-    /// - Throws: ``DataFileError/io(path:operation:reason:)``.
+    /// Maps `length` bytes of the file at `url` starting at `offset` (read-only, a ``MappedFile``).
+    /// - Throws: ``FileError``.
     public init(mapping url: URL, offset: Int = 0, length: Int? = nil) throws {
-        let path = url.path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DataFileError.io(path: path, operation: "open", reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DataFileError.io(path: path, operation: "stat", reason: String(cString: strerror(errno))) }
-        let fileSize = Int(info.st_size)
-        let length = length ?? (fileSize - offset)
-        guard offset >= 0, length >= 0, offset + length <= fileSize else {
-            throw DataFileError.io(path: path, operation: "map",
-                                   reason: "bytes \(offset)..<\(offset + length) lie outside the file's \(fileSize) bytes")
-        }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let alignedOffset = offset / page * page
-        let total = length + (offset - alignedOffset)
-        if total == 0 {
-            self.baseAddress = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
-            mappingBase = nil
-            mappingLength = 0
-        } else {
-            guard let base = mmap(nil, total, PROT_READ, MAP_SHARED, fd, off_t(alignedOffset)), base != MAP_FAILED else {
-                throw DataFileError.io(path: path, operation: "map", reason: String(cString: strerror(errno)))
-            }
-            mappingBase = base
-            mappingLength = total
-            self.baseAddress = base + (offset - alignedOffset)
-        }
-        count = length
+        let file = try MappedFile(url, offset: offset, length: length)
+        mapping = file
+        baseAddress = UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!)
+        count = file.count
         mappedFile = url
     }
 
     deinit {
-        if mappedFile == nil || mappingBase == nil {
-            baseAddress.deallocate()
-        } else if let mappingBase {
-            munmap(mappingBase, mappingLength)
-        }
+        if mapping == nil { baseAddress.deallocate() }
     }
 
     /// The bytes, read-only.

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedLayers
 import MedMNISTData
 import MedModels
@@ -189,9 +190,9 @@ public enum Experiment {
     /// `metrics.json`, `history.csv`, `best.safetensors` and the evaluator's test CSV.
     static func writeOutputs(_ result: ExperimentResult, model: any UnaryLayer, test: SplitEvaluation, split: MedMNISTSplit,
                              to output: URL) throws {
-        try result.json().write(to: output.appendingPathComponent("metrics.json"), options: .atomic)
+        try AtomicFile.write(result.json(), to: output.appendingPathComponent("metrics.json"))
         let csv = ([EpochRecord.csvHeader] + result.history.map(\.csvRow)).joined(separator: "\n") + "\n"
-        try Data(csv.utf8).write(to: output.appendingPathComponent("history.csv"), options: .atomic)
+        try AtomicFile.write(csv, to: output.appendingPathComponent("history.csv"))
         try model.save(to: output.appendingPathComponent("best.safetensors"), metadata: [
             "format": "pt", "medmnist.model": result.specification.model, "medmnist.task": result.task.rawValue,
         ])

@@ -1,5 +1,3 @@
-import MedTensor
-
 /// An additive term on attention scores, applied before the softmax.
 public enum AttentionBias {
     /// A tensor that broadcasts to the scores' shape [batch, heads, queries, keys]: a mask (−∞ where

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedTensor
 import MedTestSupport
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import MedTensor
+
 
 // The kernel behind `scaledDotProductAttention`: operands resolved to per-head matrices, a forward pass
 // over blocks of query rows, and the flash-attention-style backward pass that recomputes probabilities.
