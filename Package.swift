@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "MedTraining", targets: ["MedTraining"]),
         // Everything above in one import, for applications.
         .library(name: "MedMNIST", targets: ["MedMNIST"]),
+        // The declarative command-line parser, and the `medmnist` tool's commands as a library.
+        .library(name: "MedCommandLine", targets: ["MedCommandLine"]),
+        .library(name: "MedMNISTCommands", targets: ["MedMNISTCommands"]),
         .executable(name: "medmnist", targets: ["medmnist"]),
         .executable(name: "medmnist-bench", targets: ["medmnist-bench"]),
     ],
@@ -45,14 +48,18 @@ let package = Package(
         .target(name: "MedMNISTData", dependencies: ["MedIO", "MedTensor"]),
         .target(name: "MedTraining", dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData"]),
         .target(name: "MedMNIST", dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]),
-        .executableTarget(
-            name: "medmnist",
-            dependencies: ["MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
+        // A small declarative parser in the style of swift-argument-parser (no dependencies at all).
+        .target(name: "MedCommandLine"),
+        // Every `medmnist` command, each declaring its options once; `medmnist` only calls MedMNISTTool.main().
+        .target(
+            name: "MedMNISTCommands",
+            dependencies: ["MedCommandLine", "MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining"]
         ),
+        .executableTarget(name: "medmnist", dependencies: ["MedMNISTCommands"]),
         .executableTarget(
             name: "medmnist-bench",
             dependencies: [
-                "MedTensor", "MedLayers", "MedModels", "MedMNISTData",
+                "MedCommandLine", "MedTensor", "MedLayers", "MedModels",
                 .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
             ],
             path: "Benchmarks/medmnist-bench"
@@ -73,6 +80,8 @@ let package = Package(
         .testTarget(name: "MedTrainingTests", dependencies: ["MedIO", "MedTraining", "MedModels", "MedMNISTData", "MedTestSupport"]),
         // Compiles against the umbrella module only, as an application would.
         .testTarget(name: "MedMNISTTests", dependencies: ["MedMNIST", "MedTestSupport"]),
+        // The parser and the commands in-process, plus a few runs of the built `medmnist` binary.
+        .testTarget(name: "MedMNISTCommandsTests", dependencies: ["MedMNISTCommands", "MedCommandLine", "MedIO", "MedTensor", "MedTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,28 +1,25 @@
 import Foundation
+import MedIO
 import MedMNISTData
 
-/// `medmnist info [FLAG]`: the catalog, as a table or one set in full.
-enum InfoCommand: Subcommand {
-    static let name = "info"
-    static let summary = "List the 18 MedMNIST+ sets, or show one set in full."
-    static let help = """
-    USAGE: medmnist info [FLAG] [--root DIR]
+/// `medmnist info [--dataset FLAG] [--root DIR]`: the catalog, as a table or one set in full.
+enum InfoCommand: Command {
+    static let specification = CommandSpecification(
+        name: "info", abstract: "List the 18 MedMNIST+ sets, or show one set in full.",
+        options: [DataOptions.dataset(required: false), DataOptions.root],
+        discussion: """
+        Without --dataset: every set with its task, channels, classes, split sizes, licence and the sizes present
+        in the root. With --dataset (e.g. pathmnist): everything the catalog holds about it — labels, files, URLs
+        and MD5s — and which files are present.
+        """,
+        commandPath: "medmnist")
 
-    Without FLAG: every set with its task, channels, classes, split sizes, licence and the sizes present
-    in the root. With FLAG (e.g. pathmnist): everything the catalog holds about it — labels, files, URLs
-    and MD5s — and which files are present.
-
-    OPTIONS:
-      --root DIR   Folder of the .npz files (default: $MEDMNIST_ROOT or ~/.medmnist).
-    """
-
-    static func run(_ arguments: [String]) throws {
-        let options = try Arguments(arguments, valued: ["root"])
-        let root = DataOptions.root(options)
-        switch options.positional.count {
-        case 0: print(table(root: root))
-        case 1: print(try details(MedMNISTCatalog.info(options.positional[0]), root: root))
-        default: throw UsageError("unexpected argument '\(options.positional[1])'")
+    static func run(_ parsed: ParsedArguments, console: any Console) throws {
+        let root = DataOptions.root(parsed)
+        if parsed.isGiven("dataset") {
+            console.write(try details(DataOptions.info(parsed), root: root))
+        } else {
+            console.write(table(root: root))
         }
     }
 

@@ -1,0 +1,80 @@
+import Foundation
+import MedIO
+import MedMNISTData
+
+/// The options every command that reads a set declares the same way: `--dataset FLAG [--size N] [--root DIR]`,
+/// and the helpers that resolve them.
+enum DataOptions {
+    /// `--dataset FLAG`, required unless `required` is false.
+    static func dataset(required: Bool = true) -> Option {
+        Option("dataset", required: required, valueName: "flag",
+               help: "The MedMNIST+ set, by its flag (e.g. pathmnist, breastmnist; 'medmnist info' lists them).")
+    }
+
+    /// `--size N`, default 28.
+    static let size = Option("size", kind: .positiveInteger, default: "28",
+                             help: "Image size: 28, 64, 128 or 224 (3D sets: 28 or 64).")
+
+    /// `--root DIR`.
+    static let root = Option("root", kind: .path(extensions: []), valueName: "dir",
+                             help: "Folder of the .npz files (default: $MEDMNIST_ROOT or ~/.medmnist).")
+
+    /// `--split NAME` with a default.
+    static func split(default fallback: Split) -> Option {
+        Option("split", kind: .choice(Split.allCases.map(\.rawValue)), default: fallback.rawValue, valueName: "split",
+               help: "The split: train, val or test.")
+    }
+
+    /// `--seed S`, default 0: never negative.
+    static func seed(_ help: String) -> Option {
+        Option("seed", kind: .nonNegativeInteger, default: "0", valueName: "seed", help: help)
+    }
+
+    /// The root: `--root DIR`, else `MEDMNIST_ROOT`, else `~/.medmnist`.
+    static func root(_ parsed: ParsedArguments) -> DatasetRoot {
+        parsed.string("root").map { DatasetRoot(path: $0) } ?? DatasetRoot()
+    }
+
+    /// The set named by `--dataset`, from the catalog; an unknown flag is a usage error with a suggestion.
+    static func info(_ parsed: ParsedArguments) throws -> DatasetInfo {
+        guard let flag = parsed.string("dataset") else { throw UsageError("missing required option --dataset <flag>") }
+        do {
+            return try MedMNISTCatalog.info(flag)
+        } catch let error as CatalogError {
+            throw UsageError("--dataset: \(error)")
+        }
+    }
+
+    /// `--size`, checked against the set's available sizes (a usage error otherwise).
+    static func size(_ parsed: ParsedArguments, for info: DatasetInfo) throws -> Int {
+        let size = parsed.integer("size")!
+        do {
+            _ = try info.file(size: size)
+        } catch let error as CatalogError {
+            throw UsageError("--size: \(error)")
+        }
+        return size
+    }
+
+    /// `--split`, already checked by the parser.
+    static func split(_ parsed: ParsedArguments) -> Split { Split(rawValue: parsed.string("split")!)! }
+
+    /// A JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON number (NaN and infinities, which JSON lacks, as null).
+    static func jsonNumber(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+}
