@@ -1,6 +1,7 @@
 import Foundation
 import MedIO
 import MedMNISTData
+import MedTensor
 import MedTraining
 
 /// `medmnist train`: the paper's end-to-end training or linear probing (or kNN) of one model on one set, from
@@ -98,6 +99,7 @@ enum ExperimentOptions {
                help: "Start from this checkpoint (timm/torchvision keys); a classifier of another class count is replaced."),
         .flag("pretrained", help: "Start from the model's pretrained weights (downloaded into the weights cache)."),
         DataOptions.seed("Seeds the initialisation, batch order and dropout."),
+        Option("threads", kind: .positiveInteger, help: "Kernel threads (default: $MEDTENSOR_NUM_THREADS, else every core)."),
     ]
 
     static let output: [Option] = [
@@ -108,6 +110,22 @@ enum ExperimentOptions {
     /// Builds the specification from the flags, runs it with progress on the console, and prints the result.
     static func run(_ parsed: ParsedArguments, scheme: ExperimentScheme, training: TrainingConfiguration, k: Int,
                     resume: Bool, console: any Console) async throws {
+        let (specification, environment) = try experiment(parsed, scheme: scheme, training: training, k: k, console: console)
+        let output = URL(fileURLWithPath: parsed.string("output")
+            ?? "runs/\(specification.data.name)-\(parsed.integer("size")!)-\(specification.model)-\(scheme.rawValue)-s\(specification.training.seed)")
+        try FileError.wrapping(path: output.path) {
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        }
+        let progress = ProgressPrinter(console: console)
+        let result = try await Experiment.run(specification, environment: environment, output: output, resume: resume, observer: progress)
+        progress.finish()
+        for line in summary(result, output: output) { console.write(line) }
+    }
+
+    /// The run the data and model flags describe, and where it reads from; applies `--threads`.
+    static func experiment(_ parsed: ParsedArguments, scheme: ExperimentScheme, training: TrainingConfiguration, k: Int,
+                           console: any Console) throws -> (ExperimentSpecification, ExperimentEnvironment) {
+        if let threads = parsed.integer("threads") { Parallel.threadCount = threads }
         var training = training
         training.seed = UInt64(parsed.integer("seed")!)
         let data: DataSelection
@@ -123,17 +141,9 @@ enum ExperimentOptions {
         let weights: WeightsSelection = parsed.string("weights").map { .file(path: $0) } ?? (parsed.flag("pretrained") ? .pretrained : .random)
         let specification = ExperimentSpecification(model: parsed.string("model")!, weights: weights, data: data, scheme: scheme,
                                                     training: training, k: k)
-        let output = URL(fileURLWithPath: parsed.string("output")
-            ?? "runs/\(data.name)-\(parsed.integer("size")!)-\(specification.model)-\(scheme.rawValue)-s\(training.seed)")
-        try FileError.wrapping(path: output.path) {
-            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        }
         let environment = ExperimentEnvironment(root: DataOptions.root(parsed), downloader: parsed.flag("offline") ? nil : Downloader(),
                                                 log: { console.write($0) })
-        let progress = ProgressPrinter(console: console)
-        let result = try await Experiment.run(specification, environment: environment, output: output, resume: resume, observer: progress)
-        progress.finish()
-        for line in summary(result, output: output) { console.write(line) }
+        return (specification, environment)
     }
 
     /// The closing lines: test and validation metrics, best epoch, times and where the files are.
@@ -179,5 +189,36 @@ final class ProgressPrinter: TrainingObserver, @unchecked Sendable {  // called 
     func finish() {
         if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         barShown = false
+    }
+}
+
+/// `medmnist features`: one split's pre-logit features to `.npy`, through the feature cache.
+enum FeaturesCommand: Command {
+    static let specification = CommandSpecification(
+        name: "features", abstract: "Write a split's pre-logit features under a model to .npy (through the feature cache).",
+        options: ExperimentOptions.data + ExperimentOptions.model + [
+            DataOptions.split(default: .train),
+            Option("preset", kind: .choice(TrainingPreset.allCases.map(\.rawValue)), default: TrainingPreset.fast.rawValue, valueName: "preset",
+                   help: "paper (inputs zero-padded to 224) or fast (the native size)."),
+            Option("eval-batch-size", kind: .positiveInteger, default: "256", help: "Batch size of the feature pass."),
+            Option("output", short: "o", kind: .path(extensions: ["npy"]), required: true, valueName: "file.npy",
+                   help: "Where to write the Float32 (N, features) array."),
+        ],
+        discussion: """
+        The model runs in evaluation mode on the split with the preset's preprocessing; the features are the
+        model's pre-logits (the input of its classifier), as kNN and the cached probe use them. They are read from
+        the feature cache (ROOT/.cache/features) when there, and stored there otherwise.
+        """,
+        commandPath: "medmnist")
+
+    static func run(_ parsed: ParsedArguments, console: any Console) async throws {
+        var training = TrainingConfiguration.preset(TrainingPreset(rawValue: parsed.string("preset")!)!)
+        training.evaluationBatchSize = parsed.integer("eval-batch-size")!
+        let (specification, environment) = try ExperimentOptions.experiment(parsed, scheme: .knn, training: training, k: 11, console: console)
+        let split = DataOptions.split(parsed)
+        let (features, outcome) = try await Experiment.features(specification, split: split, environment: environment)
+        let output = URL(fileURLWithPath: parsed.string("output")!)
+        try Npy.write(features.typedArray(), to: output)
+        console.write("\(split.rawValue): \(features.shape) float32 features (\(outcome.rawValue == "hit" ? "from the cache" : "computed")) to \(output.path)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MedIO
 import MedMNISTCommands
 import MedMNISTData
 import MedTestSupport
@@ -54,6 +55,23 @@ func result(in folder: URL) throws -> ExperimentResult {
         let again = await tool(["train", "--scheme", "knn", "--npz", npz, "--root", directory.url.path, "-o", directory.appending("knn2").path])
         #expect(again.status == .success, "\(again.error)")
         #expect(try result(in: directory.appending("knn2")).test == metrics.test)
+    }
+
+    @Test func featuresAreWrittenAndThenReadFromTheCache() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let npz = try syntheticNpz(in: directory), output = directory.appending("val.npy")
+        let flags = ["features", "--npz", npz, "--root", directory.url.path, "--split", "val", "-o", output.path]
+        let first = await tool(flags)
+        #expect(first.status == .success, "\(first.error)")
+        #expect(first.output.contains("(computed)"))
+        let array = try Npy.read(contentsOf: output)
+        #expect(array.shape == [32, 512])
+        #expect(array.dtype == .float32)
+        let second = await tool(flags)
+        #expect(second.output.contains("(from the cache)"))
+        #expect(try Npy.read(contentsOf: output) == array)
+        #expect(await tool(["features", "--npz", npz]).status == .usage)   // --output is required
     }
 
     @Test func cachedProbeTrainsOnlyTheHead() async throws {

@@ -82,16 +82,11 @@ public enum Experiment {
 
         case .cachedLinearProbe, .knn:
             phase = clock.now
-            let cache = environment.featureCache ?? FeatureCache(directory: environment.root.cacheDirectory.appendingPathComponent("features"))
             var features: [Split: Tensor] = [:]
             for (split, data) in [(Split.train, splits.train), (.val, splits.val), (.test, splits.test)] {
-                let key = FeatureCacheKey(model: specification.model, weights: weightsIdentity, dataset: specification.data.name,
-                                          size: data.size, split: split, transform: transform)
-                let (tensor, outcome) = try cache.features(for: key) {
-                    environment.log("features: \(split.rawValue) (\(data.count) images)")
-                    return try FeatureExtraction.features(of: model, source: ImageBatches(data, transform: transform),
-                                                          batchSize: training.evaluationBatchSize)
-                }
+                let (tensor, outcome) = try cachedFeatures(of: model, weightsIdentity: weightsIdentity, data: data, split: split,
+                                                           specification: specification, transform: transform,
+                                                           batchSize: training.evaluationBatchSize, environment: environment)
                 features[split] = tensor
                 cacheOutcomes[split.rawValue] = outcome.rawValue
             }
@@ -145,6 +140,35 @@ public enum Experiment {
     }
 
     /// The three splits, downloading a missing catalog file first when a downloader is given.
+    /// The pre-logit features of one split of `specification`'s data under its model and weights, from the
+    /// feature cache when present (computed and stored otherwise): what `medmnist features` writes.
+    /// - Returns: `[N, numFeatures]` features and whether the cache held them.
+    public static func features(_ specification: ExperimentSpecification, split: Split,
+                                environment: ExperimentEnvironment = ExperimentEnvironment())
+        async throws -> (features: Tensor, outcome: FeatureCache.Outcome) {
+        try specification.training.validate()
+        let splits = try await loadSplits(specification.data, environment)
+        let data = split == .train ? splits.train : split == .val ? splits.val : splits.test
+        let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.classCount, environment: environment)
+        let transform = try ImageTransform.forModel(specification.model, resolution: specification.training.resolution)
+        try ModelDataCompatibility.validate(model: model, for: data, transform: transform, use: .features)
+        return try cachedFeatures(of: model, weightsIdentity: weightsIdentity, data: data, split: split, specification: specification,
+                                  transform: transform, batchSize: specification.training.evaluationBatchSize, environment: environment)
+    }
+
+    /// One split's features through the cache, keyed by model, weights, dataset, size, split and preprocessing.
+    static func cachedFeatures(of model: any ImageEncoder, weightsIdentity: String, data: MedMNISTSplit, split: Split,
+                               specification: ExperimentSpecification, transform: ImageTransform, batchSize: Int,
+                               environment: ExperimentEnvironment) throws -> (features: Tensor, outcome: FeatureCache.Outcome) {
+        let cache = environment.featureCache ?? FeatureCache(directory: environment.root.cacheDirectory.appendingPathComponent("features"))
+        let key = FeatureCacheKey(model: specification.model, weights: weightsIdentity, dataset: specification.data.name,
+                                  size: data.size, split: split, transform: transform)
+        return try cache.features(for: key) {
+            environment.log("features: \(split.rawValue) (\(data.count) images)")
+            return try FeatureExtraction.features(of: model, source: ImageBatches(data, transform: transform), batchSize: batchSize)
+        }
+    }
+
     static func loadSplits(_ data: DataSelection, _ environment: ExperimentEnvironment) async throws
         -> (train: MedMNISTSplit, val: MedMNISTSplit, test: MedMNISTSplit) {
         switch data {
