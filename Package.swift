@@ -81,7 +81,7 @@ let package = Package(
         // Compiles against the umbrella module only, as an application would.
         .testTarget(name: "MedMNISTTests", dependencies: ["MedMNIST", "MedTestSupport"]),
         // The parser and the commands in-process, plus a few runs of the built `medmnist` binary.
-        .testTarget(name: "MedMNISTCommandsTests", dependencies: ["MedMNISTCommands", "MedCommandLine", "MedIO", "MedTensor", "MedMNISTData", "MedTraining", "MedTestSupport"]),
+        .testTarget(name: "MedMNISTCommandsTests", dependencies: ["MedMNISTCommands", "MedCommandLine", "MedIO", "MedTensor", "MedLayers", "MedModels", "MedMNISTData", "MedTraining", "MedTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

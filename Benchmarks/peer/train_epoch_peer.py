@@ -119,7 +119,7 @@ def main():
     print(f"| | wall (whole command) | training | train img/s | peak RSS | test ACC |")
     print(f"|---|---|---|---|---|---|")
     print(f"| swift-medmnist | {swift_wall:.1f} s | {metrics['seconds']['training']:.1f} s | "
-          f"{metrics.get('trainImagesPerSecond') or 0:.0f} | {swift_rss:.0f} MiB | {metrics['test']['acc'] * 100:.2f} % |")
+          f"{metrics.get('train_images_per_second') or 0:.0f} | {swift_rss:.0f} MiB | {metrics['test']['acc'] * 100:.2f} % |")
     print(f"| PyTorch {__import__('torch').__version__} | {torch_wall:.1f} s | {torch_result['training']:.1f} s | "
           f"{torch_result['train_images_per_second']:.0f} | {torch_result['peak_rss_mib']:.0f} MiB | "
           f"{torch_result['acc']['test'] * 100:.2f} % |")

@@ -28,7 +28,7 @@ final class SmallCNN: Module, UnaryLayer {
 let train = try SyntheticDataset.split(.train, count: 1024), val = try SyntheticDataset.split(.val, count: 256)
 let test = try SyntheticDataset.split(.test, count: 256)
 let transform = ImageTransform(normalization: .half)     // grayscale in, mean = std = 0.5
-let model = RandomState.withSeed(0) { SmallCNN(classes: train.classCount) }
+let model = RandomState.withSeed(0) { SmallCNN(classes: train.numClasses) }
 print("parameters: \(model.parameterCount); keys: \(model.stateDict().map(\.key).prefix(4).joined(separator: ", ")), …")
 
 var configuration = TrainingConfiguration.preset(.fast)

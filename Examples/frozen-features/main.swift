@@ -10,8 +10,8 @@ let train = try SyntheticDataset.split(.train, count: 1024), val = try Synthetic
 let test = try SyntheticDataset.split(.test, count: 256)
 let weights = CommandLine.arguments.dropFirst().first.map { URL(fileURLWithPath: $0) }
 let encoder = try RandomState.withSeed(0) {
-    try weights.map { try ModelRegistry.create("resnet18", numClasses: train.classCount, weights: $0) }
-        ?? ModelRegistry.create("resnet18", numClasses: train.classCount)
+    try weights.map { try ModelRegistry.create("resnet18", numClasses: train.numClasses, weights: $0) }
+        ?? ModelRegistry.create("resnet18", numClasses: train.numClasses)
 }
 let transform = try ImageTransform.forModel("resnet18", resolution: .native)
 
@@ -23,12 +23,12 @@ let (trainFeatures, valFeatures, testFeatures) = (try features(train), try featu
 
 // kNN: exact Euclidean neighbours in the training split, majority vote.
 let knn = try NearestNeighbors(support: trainFeatures, labels: train.labels, k: 11)
-let votes = knn.classify(testFeatures, task: test.task, classCount: test.classCount)
+let votes = knn.classify(testFeatures, task: test.task, numClasses: test.numClasses)
 let knnMetrics = try MedMNISTMetrics.evaluate(labels: test.labels, scores: votes, task: test.task)
 print(String(format: "kNN (k = 11): test ACC %.2f %%", knnMetrics.acc * 100))
 
 // Linear probe on the cached features: only a Linear head trains, with the paper's loop.
-let head = RandomState.withSeed(0) { Linear(inFeatures: encoder.numFeatures, outFeatures: train.classCount) }
+let head = RandomState.withSeed(0) { Linear(inFeatures: encoder.numFeatures, outFeatures: train.numClasses) }
 var configuration = TrainingConfiguration.preset(.fast, scheme: .linearProbe)
 configuration.maxEpochs = 30
 configuration.learningRate = 1e-2

@@ -21,7 +21,7 @@ if let flag {
 
 // The model with the dataset's class count, and the pipeline its pretrained configuration asks for, at the
 // native resolution (the `fast` preset; `.paper` pads to 224 as the paper does).
-let model = try RandomState.withSeed(0) { try ModelRegistry.create("resnet18", numClasses: train.classCount) }
+let model = try RandomState.withSeed(0) { try ModelRegistry.create("resnet18", numClasses: train.numClasses) }
 let transform = try ImageTransform.forModel("resnet18", resolution: .native)
 try ModelDataCompatibility.validate(model: model, for: train, transform: transform)
 

@@ -27,7 +27,7 @@ enum InfoCommand: Command {
         let header = ["flag", "task", "ch", "classes", "train", "val", "test", "licence", "local sizes"]
         let rows = MedMNISTCatalog.all.map { info -> [String] in
             let present = root.presentSizes(of: info)
-            return [info.flag, info.task.rawValue, "\(info.channels)", "\(info.classCount)", "\(info.splitSizes.train)",
+            return [info.flag, info.task.rawValue, "\(info.channels)", "\(info.numClasses)", "\(info.splitSizes.train)",
                     "\(info.splitSizes.val)", "\(info.splitSizes.test)", info.license,
                     present.isEmpty ? "-" : present.map(String.init).joined(separator: ",")]
         }

@@ -2,6 +2,7 @@ import Foundation
 import MedIO
 import MedMNISTData
 import MedTensor
+import MedModels
 import MedTraining
 
 /// `medmnist train`: the paper's end-to-end training or linear probing (or kNN) of one model on one set, from
@@ -97,7 +98,9 @@ enum ExperimentOptions {
         Option("model", default: "resnet18", valueName: "name", help: "The encoder ('medmnist info --models' lists them)."),
         Option("weights", kind: .path(extensions: ["safetensors", "pth", "bin", "pt"]), valueName: "file",
                help: "Start from this checkpoint (timm/torchvision keys); a classifier of another class count is replaced."),
-        .flag("pretrained", help: "Start from the model's pretrained weights (downloaded into the weights cache)."),
+        Option("pretrained", valueName: "tag",
+               help: "Start from the pretrained weights of this tag (e.g. a1_in1k; 'default' for the model's default " +
+                   "tag), downloaded into the weights cache; 'medmnist info --models' lists the tags."),
         DataOptions.seed("Seeds the initialisation, batch order and dropout."),
         Option("threads", kind: .positiveInteger, help: "Kernel threads (default: $MEDTENSOR_NUM_THREADS, else every core)."),
     ]
@@ -137,13 +140,38 @@ enum ExperimentOptions {
             let info = try DataOptions.info(parsed)
             data = .catalog(flag: info.flag, size: try DataOptions.size(parsed, for: info))
         }
-        if parsed.flag("pretrained") && parsed.isGiven("weights") { throw UsageError("give --weights or --pretrained, not both") }
-        let weights: WeightsSelection = parsed.string("weights").map { .file(path: $0) } ?? (parsed.flag("pretrained") ? .pretrained : .random)
-        let specification = ExperimentSpecification(model: parsed.string("model")!, weights: weights, data: data, scheme: scheme,
+        if parsed.isGiven("pretrained") && parsed.isGiven("weights") { throw UsageError("give --weights or --pretrained, not both") }
+        var model = parsed.string("model")!
+        var weights: WeightsSelection = parsed.string("weights").map { .file(path: $0) } ?? .random
+        if let tag = parsed.string("pretrained") {
+            model = try pretrainedModel(model, tag: tag)
+            weights = .pretrained
+        }
+        let specification = ExperimentSpecification(model: model, weights: weights, data: data, scheme: scheme,
                                                     training: training, k: k)
         let environment = ExperimentEnvironment(root: DataOptions.root(parsed), downloader: parsed.flag("offline") ? nil : Downloader(),
                                                 log: { console.write($0) })
         return (specification, environment)
+    }
+
+    /// `model` with the pretrained `tag` (`default`: the architecture's default tag), as a registry name such as
+    /// `resnet18.a1_in1k`; a usage error, with the valid tags, when the registry does not know it.
+    static func pretrainedModel(_ model: String, tag: String) throws -> String {
+        let (architecture, modelTag) = ModelRegistry.split(model)
+        guard ModelRegistry.architectures.contains(architecture) else { return model }  // the run names the model error
+        let tags = ModelRegistry.pretrainedTags.filter { ModelRegistry.split($0).architecture == architecture }
+            .compactMap { ModelRegistry.split($0).tag }
+        if tag == "default" {
+            return modelTag == nil ? try ModelRegistry.defaultTag(architecture) : model
+        }
+        if let modelTag, modelTag != tag {
+            throw UsageError("--model \(model) already names the tag \(modelTag); --pretrained \(tag) names another")
+        }
+        guard tags.contains(tag) else {
+            let hint = nearestSuggestion(for: tag, among: tags).map { "did you mean '\($0)'? " } ?? ""
+            throw UsageError("\(architecture) has no pretrained tag '\(tag)'; \(hint)its tags: \(tags.joined(separator: ", "))")
+        }
+        return "\(architecture).\(tag)"
     }
 
     /// The closing lines: test and validation metrics, best epoch, times and where the files are.

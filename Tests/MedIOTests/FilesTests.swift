@@ -1,5 +1,5 @@
 import Foundation
-import MedIO
+@testable import MedIO
 import MedTestSupport
 import Testing
 
@@ -29,6 +29,26 @@ private struct Interrupted: Error {}
         try file.commit()
         #expect(try Data(contentsOf: url) == Data([1, 2, 3, 4, 5]))
         #expect(try names(in: directory) == ["out.bin"])
+    }
+
+    /// A writer killed before its commit leaves its temporary; the next writer of the same file removes it when
+    /// its process is gone, and leaves a living writer's and another host's alone.
+    @Test func abandonedTemporariesOfDeadWritersAreRemoved() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.appending("checkpoint.safetensors")
+        let prefix = AtomicFile.temporaryPrefix(for: url)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()  // a pid that is certainly not running (unless reused within this test)
+        let dead = "\(prefix)\(finished.processIdentifier)-1a2b"
+        let living = "\(prefix)\(getppid())-3c4d"
+        let otherHost = ".checkpoint.safetensors.tmp-another_host-\(finished.processIdentifier)-5e6f"
+        let otherFile = ".history.csv.tmp-\(prefix.split(separator: "-")[1])-\(finished.processIdentifier)-7a8b"
+        for name in [dead, living, otherHost, otherFile] { try Data([1]).write(to: directory.appending(name)) }
+        try AtomicFile.write([1, 2], to: url)
+        #expect(try names(in: directory) == [living, otherFile, otherHost, "checkpoint.safetensors"].sorted())
     }
 
     @Test func staticWritesOfBytesPartsAndText() throws {

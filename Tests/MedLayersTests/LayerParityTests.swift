@@ -110,17 +110,17 @@ import Testing
     /// the class count) instead of trapping, and nothing is recorded on the tape.
     @Test func crossEntropyRejectsLabelsTheLogitsCannotScore() throws {
         let logits = Tensor.zeros([3, 4]).requiringGrad()
-        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, classCount: 4)) {
+        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, numClasses: 4)) {
             try crossEntropy(logits: logits, labels: IndexTensor([0, 3, 4]))
         }
-        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 0, label: -1, classCount: 4)) {
+        #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 0, label: -1, numClasses: 4)) {
             try crossEntropy(logits: logits, labels: IndexTensor([-1, 0, 0]))
         }
         let multiLabel = IndexTensor(shape: [3, 2], values: [0, 1, 1, 0, 0, 0])
         #expect(throws: LossError.labelCount(loss: "crossEntropy", labels: [3, 2], rows: 3)) {
             try crossEntropy(logits: logits, labels: multiLabel)
         }
-        #expect(LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, classCount: 4).description ==
+        #expect(LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 4, numClasses: 4).description ==
             "crossEntropy: label 4 of sample 2 is outside 0..<4, the classes of the logits (does the model's class count match the data's?)")
         #expect(LossError.labelCount(loss: "crossEntropy", labels: [3, 2], rows: 3).description ==
             "crossEntropy: labels of shape [3, 2] do not give one class index for each of the 3 rows of logits")

@@ -21,11 +21,15 @@ let medmnistBinary: URL? = {
     return nil
 }()
 
-/// Runs the binary and returns its exit status, standard output and standard error.
-func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// Runs the binary (with `environment` added to this process's) and returns its exit status, standard output
+/// and standard error.
+func runBinary(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = medmnistBinary!
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

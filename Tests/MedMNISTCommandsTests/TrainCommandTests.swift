@@ -1,7 +1,10 @@
 import Foundation
 import MedIO
 import MedMNISTCommands
+import MedLayers
 import MedMNISTData
+import MedModels
+import MedTensor
 import MedTestSupport
 import MedTraining
 import Testing
@@ -10,14 +13,14 @@ import Testing
 func syntheticNpz(in directory: TemporaryDirectory, train: Int = 96) throws -> String {
     let url = directory.appending("synthetic.npz")
     func split(_ split: Split, _ count: Int) throws -> MedMNISTSplit {
-        try SyntheticDataset.split(split, task: .binaryClass, classCount: 2, count: count, size: 28)
+        try SyntheticDataset.split(split, task: .binaryClass, numClasses: 2, count: count, size: 28)
     }
     try SyntheticDataset.writeNpz(train: split(.train, train), val: split(.val, 32), test: split(.test, 32), to: url)
     return url.path
 }
 
 func result(in folder: URL) throws -> ExperimentResult {
-    try JSONDecoder().decode(ExperimentResult.self, from: Data(contentsOf: folder.appendingPathComponent("metrics.json")))
+    try ExperimentResult.decode(Data(contentsOf: folder.appendingPathComponent("metrics.json")))
 }
 
 /// `medmnist train` and `medmnist knn` in-process, on generated data.
@@ -88,7 +91,10 @@ func result(in folder: URL) throws -> ExperimentResult {
         (["--scheme", "end-to-end", "--probe", "cached"], "medmnist train: --probe cached applies to --scheme linear-probe only"),
         (["--scheme", "knn", "--epochs", "3"], "medmnist train: --epochs cannot be used with --scheme knn"),
         (["--k", "5"], "medmnist train: --k cannot be used without --scheme knn"),
-        (["--weights", "a.safetensors", "--pretrained"], "medmnist train: give --weights or --pretrained, not both"),
+        (["--weights", "a.safetensors", "--pretrained", "default"], "medmnist train: give --weights or --pretrained, not both"),
+        (["--pretrained", "a1_in1"], "medmnist train: resnet18 has no pretrained tag 'a1_in1'; did you mean 'a1_in1k'?"),
+        (["--model", "resnet18.a1_in1k", "--pretrained", "tv_in1k"],
+         "medmnist train: --model resnet18.a1_in1k already names the tag a1_in1k; --pretrained tv_in1k names another"),
         (["--dataset", "breastmnsit"], "medmnist train: --dataset: unknown dataset 'breastmnsit'"),
         (["--size", "30"], "medmnist train: --size: breastmnist has no size 30"),
         (["--npz", "x.npz", "--size", "64"], "medmnist train: --size cannot be used with --npz"),
@@ -156,5 +162,83 @@ struct TrainResumeBinaryTests {
         #expect(a.bestEpoch == b.bestEpoch)
         #expect(a.history.map(\.trainLoss) == b.history.map(\.trainLoss))
         #expect(a.history.map(\.validationLoss) == b.history.map(\.validationLoss))
+    }
+
+    /// `--pretrained TAG` fetches `{model}.{tag}` from the hub (a local server standing in for it, through
+    /// `MEDMNIST_HUB_ENDPOINT`) into the weights cache, once, and trains from it.
+    @Test func pretrainedTagDownloadsFromTheHubAndTrains() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let npz = try syntheticNpz(in: directory)
+        let weights = directory.appending("resnet18.safetensors")
+        try RandomState.withSeed(11) { try ModelRegistry.create("resnet18", numClasses: 1000) }.save(to: weights)
+        let server = try LocalHTTPServer()
+        defer { server.stop() }
+        let path = "/timm/resnet18.a1_in1k/resolve/main/model.safetensors"
+        server.route(path, .ok(body: [UInt8](try Data(contentsOf: weights))))
+        let environment = ["MEDMNIST_HUB_ENDPOINT": server.baseURL.absoluteString,
+                           "MEDMNIST_WEIGHTS_CACHE": directory.appending("cache").path]
+        for run in ["first", "second"] {
+            let output = directory.appending(run)
+            let trained = try runBinary(["train", "--npz", npz, "--pretrained", "a1_in1k", "--epochs", "1", "-o", output.path],
+                                        environment: environment)
+            #expect(trained.status == 0, "\(trained.error)")
+            let metrics = try result(in: output)
+            #expect(metrics.specification.model == "resnet18.a1_in1k" && metrics.specification.weights == .pretrained)
+        }
+        #expect(server.requestCount(path) == 1, "the second run must read the cache")
+        #expect(FileManager.default.fileExists(atPath: directory.appending("cache/resnet18.a1_in1k.safetensors").path))
+    }
+
+    /// Killed twice while `checkpoint.safetensors` is being written (its temporary file is on disk): the first
+    /// time before any checkpoint exists, the second while the first epoch's is being replaced. The file is each
+    /// time absent or the old complete one, and the resumed run ends with the uninterrupted run's numbers.
+    @Test func killedDuringCheckpointWritesResumesToTheSameResult() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let npz = try syntheticNpz(in: directory, train: 160)
+        let flags = ["train", "--npz", npz, "--epochs", "3", "--patience", "10", "--batch-size", "32", "--seed", "5"]
+        let whole = directory.appending("whole"), killed = directory.appending("killed")
+        let reference = try runBinary(flags + ["-o", whole.path])
+        #expect(reference.status == 0, "\(reference.error)")
+        let checkpoint = killed.appendingPathComponent("checkpoint.safetensors")
+        let written = { FileManager.default.fileExists(atPath: checkpoint.path) }
+
+        /// Starts the run (resuming when asked) and kills it as soon as a checkpoint temporary appears once
+        /// `ready()` holds; returns whether it was caught mid-write.
+        func killDuringCheckpointWrite(resume: Bool, once ready: () -> Bool) throws -> Bool {
+            let process = Process()
+            process.executableURL = medmnistBinary!
+            process.arguments = flags + ["-o", killed.path] + (resume ? ["--resume"] : [])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+            let deadline = Date().addingTimeInterval(180)
+            while process.isRunning && Date() < deadline {
+                if ready(), let names = try? FileManager.default.contentsOfDirectory(atPath: killed.path),
+                   names.contains(where: { $0.hasPrefix(".checkpoint.safetensors.tmp-") }) {
+                    kill(process.processIdentifier, SIGKILL)
+                    return true
+                }
+                usleep(200)
+            }
+            return false
+        }
+
+        #expect(try killDuringCheckpointWrite(resume: false, once: { true }), "the first checkpoint write was not caught")
+        #expect(!written(), "a checkpoint killed mid-write must not appear under its name")
+        #expect(try killDuringCheckpointWrite(resume: true, once: written), "the second checkpoint write was not caught")
+        let survivor = try Data(contentsOf: checkpoint)
+        #expect(!survivor.isEmpty)
+
+        let resumed = try runBinary(flags + ["-o", killed.path, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        let a = try result(in: whole), b = try result(in: killed)
+        #expect(a.test == b.test && a.val == b.val && a.bestEpoch == b.bestEpoch)
+        #expect(a.history.map(\.trainLoss) == b.history.map(\.trainLoss))
+        // The killed writers' temporaries were removed by the writers that came after them.
+        let left = try FileManager.default.contentsOfDirectory(atPath: killed.path).filter { $0.contains(".tmp-") }
+        #expect(left.isEmpty, "\(left)")
     }
 }

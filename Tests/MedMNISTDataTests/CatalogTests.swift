@@ -46,7 +46,7 @@ import Testing
     @Test func spotChecksFromTheDoc() throws {
         let path = try MedMNISTCatalog.info("pathmnist")
         #expect(path.splitSizes == SplitSizes(train: 89996, val: 10004, test: 7180))
-        #expect(path.channels == 3 && path.classCount == 9 && path.task == .multiClass)
+        #expect(path.channels == 3 && path.numClasses == 9 && path.task == .multiClass)
         #expect(try path.file(size: 224).md5 == "2c51a510bcdc9cf8ddb2af93af1eadec")
         #expect(try path.file(size: 64).fileName == "pathmnist_64.npz")
         #expect(try path.file(size: 28).url.absoluteString == "https://zenodo.org/records/10519652/files/pathmnist.npz?download=1")

@@ -47,7 +47,7 @@ struct TinyRoot {
         let root = DatasetRoot(Fixtures.url("data/npz"))
         let test = try root.load("breastmnist", split: .test, cache: .off)
         #expect(test.images.shape == [156, 28, 28] && test.images.layout == .grayscale)
-        #expect(test.labels.shape == [156, 1] && test.task == .binaryClass && test.classCount == 2)
+        #expect(test.labels.shape == [156, 1] && test.task == .binaryClass && test.numClasses == 2)
         #expect(!test.isMemoryMapped)
         for i in [0, 1, 155] { #expect(test.images.sample(i)[14 * 28 + 14] == UInt8(i % 256)) }
         let train = try root.load("breastmnist", split: .train, cache: .off)
@@ -96,7 +96,7 @@ struct TinyRoot {
 
     @Test func customDataInfersOrTakesTheTask() throws {
         let multilabel = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multilabel.npz"), split: .val)
-        #expect(multilabel.task == .multiLabelBinary && multilabel.classCount == 3 && multilabel.info == nil)
+        #expect(multilabel.task == .multiLabelBinary && multilabel.numClasses == 3 && multilabel.info == nil)
         expectMatches(multilabel.images, multilabel.labels, file: "custom_multilabel.npz", split: .val)
         let binary = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_binary.npz"), split: .train)
         #expect(binary.task == .binaryClass && binary.size == 32 && binary.flag == "custom_binary")

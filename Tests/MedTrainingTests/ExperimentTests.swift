@@ -14,9 +14,9 @@ import Testing
                          counts: (Int, Int, Int) = (256, 64, 64)) throws -> URL {
         let url = directory.appending("synthetic.npz")
         try SyntheticDataset.writeNpz(
-            train: SyntheticDataset.split(.train, task: task, classCount: classes, count: counts.0, seed: 5),
-            val: SyntheticDataset.split(.val, task: task, classCount: classes, count: counts.1, seed: 5),
-            test: SyntheticDataset.split(.test, task: task, classCount: classes, count: counts.2, seed: 5), to: url)
+            train: SyntheticDataset.split(.train, task: task, numClasses: classes, count: counts.0, seed: 5),
+            val: SyntheticDataset.split(.val, task: task, numClasses: classes, count: counts.1, seed: 5),
+            test: SyntheticDataset.split(.test, task: task, numClasses: classes, count: counts.2, seed: 5), to: url)
         return url
     }
 
@@ -36,12 +36,15 @@ import Testing
         let result = try await Experiment.run(Self.specification(.endToEnd, data: data), environment: ExperimentEnvironment(downloader: nil),
                                               output: output)
         #expect(result.epochsRun == 2 && result.history.count == 2 && result.bestEpoch != nil && result.task == .multiClass)
-        #expect(result.classCount == 4 && result.test.samples == 64 && (0...1).contains(result.test.acc))
+        #expect(result.numClasses == 4 && result.test.samples == 64 && (0...1).contains(result.test.acc))
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path).sorted()
         #expect(files.contains("metrics.json") && files.contains("history.csv") && files.contains("best.safetensors")
             && files.contains("checkpoint.safetensors") && files.contains { $0.hasPrefix("synthetic_test_[AUC]") && $0.hasSuffix(".csv") })
-        let decoded = try JSONDecoder().decode(ExperimentResult.self, from: Data(contentsOf: output.appendingPathComponent("metrics.json")))
+        let decoded = try ExperimentResult.decode(Data(contentsOf: output.appendingPathComponent("metrics.json")))
         #expect(decoded == result)
+        // The keys the readers (Python, jq) look for.
+        let raw = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        #expect(raw["best_epoch"] is Int && raw["epochs_run"] as? Int == 2 && (raw["test"] as? [String: Any])?["acc"] is Double)
         let history = try String(contentsOf: output.appendingPathComponent("history.csv"), encoding: .utf8).split(separator: "\n")
         #expect(history.count == 3 && history[0] == Substring(EpochRecord.csvHeader))
         // best.safetensors is a whole model with timm's keys: it loads back by name and scores the same.

@@ -30,24 +30,24 @@ import Testing
 
     @Test func classCountAndClassifier() throws {
         let path = try MedMNISTCatalog.info("pathmnist")
-        let wrong = ModelDataMismatch.classCount(model: "resnet18", numClasses: 1000, dataset: "pathmnist", task: .multiClass,
-                                                 classCount: 9, exact: true)
+        let wrong = ModelDataMismatch.classCountMismatch(model: "resnet18", modelClasses: 1000, dataset: "pathmnist", task: .multiClass,
+                                                 dataClasses: 9, exact: true)
         #expect(throws: wrong) { try ModelDataCompatibility.validate(model: Self.resnet(1000), for: path, size: 28, transform: Self.paper) }
         #expect(wrong.description == "resnet18 has 1000 outputs, but pathmnist (multi-class) has 9 classes; build it with " +
             "numClasses: 9 (to load a checkpoint with another head, use replacingClassifierLoadOptions)")
-        let headless = ModelDataMismatch.noClassifier(model: "resnet18", dataset: "pathmnist", classCount: 9)
+        let headless = ModelDataMismatch.noClassifier(model: "resnet18", dataset: "pathmnist", numClasses: 9)
         #expect(throws: headless) { try ModelDataCompatibility.validate(model: Self.resnet(0), for: path, size: 28, transform: Self.paper) }
         #expect(headless.description == "resnet18 has no classifier, but scoring pathmnist needs one with 9 outputs; " +
             "build it with numClasses: 9, or use its pre-logit features")
         // ChestMNIST's 14 labels, binary's 2 classes.
         let chest = try MedMNISTCatalog.info("chestmnist")
-        #expect(throws: ModelDataMismatch.classCount(model: "resnet18", numClasses: 9, dataset: "chestmnist",
-                                                     task: .multiLabelBinary, classCount: 14, exact: true)) {
+        #expect(throws: ModelDataMismatch.classCountMismatch(model: "resnet18", modelClasses: 9, dataset: "chestmnist",
+                                                     task: .multiLabelBinary, dataClasses: 14, exact: true)) {
             try ModelDataCompatibility.validate(model: Self.resnet(9), for: chest, size: 28, transform: Self.paper)
         }
         let breast = try MedMNISTCatalog.info("breastmnist")
-        #expect(throws: ModelDataMismatch.classCount(model: "resnet18", numClasses: 1, dataset: "breastmnist",
-                                                     task: .binaryClass, classCount: 2, exact: true)) {
+        #expect(throws: ModelDataMismatch.classCountMismatch(model: "resnet18", modelClasses: 1, dataset: "breastmnist",
+                                                     task: .binaryClass, dataClasses: 2, exact: true)) {
             try ModelDataCompatibility.validate(model: Self.resnet(1), for: breast, size: 28, transform: Self.paper)
         }
     }
@@ -102,17 +102,17 @@ import Testing
     @Test func loadedSplits() throws {
         let breast = try DatasetRoot(Fixtures.url("data/npz")).load("breastmnist", split: .test, cache: .off)
         try ModelDataCompatibility.validate(model: Self.resnet(2), for: breast, transform: Self.paper)
-        #expect(throws: ModelDataMismatch.classCount(model: "resnet18", numClasses: 3, dataset: "breastmnist",
-                                                     task: .binaryClass, classCount: 2, exact: true)) {
+        #expect(throws: ModelDataMismatch.classCountMismatch(model: "resnet18", modelClasses: 3, dataset: "breastmnist",
+                                                     task: .binaryClass, dataClasses: 2, exact: true)) {
             try ModelDataCompatibility.validate(model: Self.resnet(3), for: breast, transform: Self.paper)
         }
         let custom = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/custom_multiclass.npz"), split: .test)
-        try ModelDataCompatibility.validate(model: Self.resnet(custom.classCount + 5), for: custom, transform: Self.paper)
-        let fewer = ModelDataMismatch.classCount(model: "resnet18", numClasses: custom.classCount - 1, dataset: custom.flag,
-                                                 task: custom.task, classCount: custom.classCount, exact: false)
+        try ModelDataCompatibility.validate(model: Self.resnet(custom.numClasses + 5), for: custom, transform: Self.paper)
+        let fewer = ModelDataMismatch.classCountMismatch(model: "resnet18", modelClasses: custom.numClasses - 1, dataset: custom.flag,
+                                                 task: custom.task, dataClasses: custom.numClasses, exact: false)
         #expect(throws: fewer) {
-            try ModelDataCompatibility.validate(model: Self.resnet(custom.classCount - 1), for: custom, transform: Self.paper)
+            try ModelDataCompatibility.validate(model: Self.resnet(custom.numClasses - 1), for: custom, transform: Self.paper)
         }
-        #expect(fewer.description.contains("has at least \(custom.classCount) classes"))
+        #expect(fewer.description.contains("has at least \(custom.numClasses) classes"))
     }
 }

@@ -42,7 +42,7 @@ import Testing
         let positions: [Float] = [0, 1, 2, 3, 10, 11, 12, 13]
         let support = Tensor(shape: [8, 1], scalars: positions)
         let knn = try NearestNeighbors(support: support, labels: IndexTensor(shape: [8, 1], values: [2, 2, 0, 0, 1, 1, 1, 1]), k: 4)
-        let scores = knn.classify(Tensor(shape: [2, 1], scalars: [1.5, 11.5]), task: .multiClass, classCount: 3)
+        let scores = knn.classify(Tensor(shape: [2, 1], scalars: [1.5, 11.5]), task: .multiClass, numClasses: 3)
         let expected: [Double] = [0.5, 0, 0.5, 0, 1, 0]
         #expect(scores.shape == [2, 3] && scores.values == expected)
         // The 2–2 tie goes to label 0, as scipy.stats.mode: the evaluator's argmax picks the first maximum.
@@ -51,7 +51,7 @@ import Testing
 
         let multi = try NearestNeighbors(support: Tensor(shape: [3, 1], scalars: [0, 1, 2]),
                                          labels: IndexTensor(shape: [3, 2], values: [1, 0, 1, 1, 0, 1]), k: 3)
-        let fractions = multi.classify(Tensor(shape: [1, 1], scalars: [1]), task: .multiLabelBinary, classCount: 2)
+        let fractions = multi.classify(Tensor(shape: [1, 1], scalars: [1]), task: .multiLabelBinary, numClasses: 2)
         let twoThirds: Double = 2.0 / 3
         #expect(fractions.values == [twoThirds, twoThirds])
     }
@@ -135,7 +135,7 @@ import Testing
                 #expect(abs(sum.squareRoot() - theirs) <= 1e-9 * max(theirs, 1), "query \(m), rank \(rank)")
             }
         }
-        let scores = knn.classify(queries, task: task, classCount: classes)
+        let scores = knn.classify(queries, task: task, numClasses: classes)
         for m in 0..<queries.shape[0] {
             let row = Array(scores.values[(m * classes)..<((m + 1) * classes)])
             if task.isMultiLabel {

@@ -19,7 +19,7 @@ import Testing
             let expected = try crossEntropy(logits: Self.logits, labels: IndexTensor([1, 0, 1]))
             #expect(loss.scalars == expected.scalars)
             #expect(objective.scores(logits: Self.logits).scalars == Self.logits.softmax(axis: 1).scalars)
-            #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 2, classCount: 2)) {
+            #expect(throws: LossError.labelOutOfRange(loss: "crossEntropy", sample: 2, label: 2, numClasses: 2)) {
                 try objective.loss(logits: Self.logits, labels: IndexTensor(shape: [3, 1], values: [1, 0, 2]))
             }
             #expect(throws: LossError.labelCount(loss: "crossEntropy", labels: [3, 2], rows: 3)) {

@@ -31,7 +31,7 @@ import Testing
     static func sources(task: MedMNISTTask = .multiClass, classes: Int = 4, train: Int = 384, other: Int = 128)
         throws -> (train: ImageBatches, val: ImageBatches, test: ImageBatches) {
         func source(_ split: Split, _ count: Int) throws -> ImageBatches {
-            ImageBatches(try SyntheticDataset.split(split, task: task, classCount: classes, count: count, seed: 7), transform: transform)
+            ImageBatches(try SyntheticDataset.split(split, task: task, numClasses: classes, count: count, seed: 7), transform: transform)
         }
         return (try source(.train, train), try source(.val, other), try source(.test, other))
     }
@@ -117,7 +117,7 @@ import Testing
         let val = data.val.split
         let shuffledLabels = IndexTensor(shape: val.labels.shape, values: val.labels.values.map { _ in random.nextInt(below: 4) })
         let noise = ImageBatches(try MedMNISTSplit(name: "noise", split: .val, task: .multiClass, images: val.images,
-                                                   labels: shuffledLabels, classCount: 4), transform: Self.transform)
+                                                   labels: shuffledLabels, numClasses: 4), transform: Self.transform)
         let trainer = try Trainer(model: Self.smallResNet(4), task: .multiClass, configuration: Self.configuration(epochs: 30, lr: 1e-2, patience: 2))
         let progress = try trainer.fit(train: data.train, validation: noise)
         let losses = progress.history.map(\.validationLoss)

@@ -8,10 +8,14 @@ import Musl
 import Darwin
 #endif
 
-/// A file written in full or not at all: the bytes go to `.NAME.tmp-PID-RANDOM` in the destination's directory
-/// (the same file system), and ``commit()`` flushes it, renames it over the destination and flushes the
+/// A file written in full or not at all: the bytes go to `.NAME.tmp-HOST-PID-RANDOM` in the destination's
+/// directory (the same file system), and ``commit()`` flushes it, renames it over the destination and flushes the
 /// directory. Readers see the old file or the new one, never a partial one. Until the commit the destination is
 /// untouched; ``discard()``, or dropping the object uncommitted (a writer that threw), removes the temporary file.
+///
+/// A writer killed outright (SIGKILL, a node lost) cannot remove its temporary file, so each new writer of a
+/// destination removes the ones left by processes of this host that no longer exist. Files of other hosts (a
+/// shared file system under a cluster) are left alone: their processes cannot be checked from here.
 ///
 /// Every writer in the package goes through this type: tensor files, checkpoints, caches, downloads, CSV, PNG.
 public final class AtomicFile: @unchecked Sendable {  // used from one thread at a time
@@ -28,7 +32,9 @@ public final class AtomicFile: @unchecked Sendable {  // used from one thread at
         self.destination = destination
         let directory = destination.deletingLastPathComponent().path
         let nonce = String(UInt64.random(in: .min ... .max), radix: 16)
-        temporaryPath = "\(directory)/.\(destination.lastPathComponent).tmp-\(getpid())-\(nonce)"
+        let prefix = Self.temporaryPrefix(for: destination)
+        Self.removeAbandonedTemporaries(in: directory, prefix: prefix)
+        temporaryPath = "\(directory)/\(prefix)\(getpid())-\(nonce)"
         fd = open(temporaryPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw FileError.system(path: destination.path, operation: "create a temporary file in \(directory)")
@@ -36,6 +42,26 @@ public final class AtomicFile: @unchecked Sendable {  // used from one thread at
     }
 
     deinit { discard() }
+
+    /// `.NAME.tmp-HOST-`: what this host's temporary files for `destination` start with, before the pid.
+    static func temporaryPrefix(for destination: URL) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count - 1) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        // The pid follows the host, so the host must not contain the separator.
+        let safeHost = String(host.map { $0 == "-" || $0 == "/" ? "_" : $0 })
+        return ".\(destination.lastPathComponent).tmp-\(safeHost)-"
+    }
+
+    /// Removes the temporary files in `directory` that start with `prefix` and whose writer (the pid after the
+    /// prefix) is no longer running.
+    static func removeAbandonedTemporaries(in directory: String, prefix: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { unlink("\(directory)/\(entry)") }
+        }
+    }
 
     /// Appends `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {

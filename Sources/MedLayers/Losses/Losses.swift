@@ -7,8 +7,8 @@ public enum Reduction: Sendable { case mean, sum, none }
 public enum LossError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Not one class index per row of logits (e.g. a multi-label `[N, L]` array given to ``crossEntropy(logits:labels:labelSmoothing:reduction:)``).
     case labelCount(loss: String, labels: [Int], rows: Int)
-    /// A class index outside `0..<classCount`, the logits' width; `sample` is its row.
-    case labelOutOfRange(loss: String, sample: Int, label: Int, classCount: Int)
+    /// A class index outside `0..<numClasses`, the logits' width; `sample` is its row.
+    case labelOutOfRange(loss: String, sample: Int, label: Int, numClasses: Int)
     /// Multi-label targets whose shape is not the logits' `[N, L]`.
     case targetShape(loss: String, targets: [Int], logits: [Int])
     /// A multi-label target other than 0 or 1; `sample` and `column` locate it.
@@ -18,8 +18,8 @@ public enum LossError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case let .labelCount(loss, labels, rows):
             "\(loss): labels of shape \(labels) do not give one class index for each of the \(rows) rows of logits"
-        case let .labelOutOfRange(loss, sample, label, classCount):
-            "\(loss): label \(label) of sample \(sample) is outside 0..<\(classCount), the classes of the logits " +
+        case let .labelOutOfRange(loss, sample, label, numClasses):
+            "\(loss): label \(label) of sample \(sample) is outside 0..<\(numClasses), the classes of the logits " +
                 "(does the model's class count match the data's?)"
         case let .targetShape(loss, targets, logits):
             "\(loss): targets of shape \(targets) do not match the logits' \(logits) (one 0/1 column per label)"
@@ -40,7 +40,7 @@ public func crossEntropy(logits: Tensor, labels: IndexTensor, labelSmoothing: Fl
     let (n, c) = (logits.shape[0], logits.shape[1])
     guard labels.count == n else { throw LossError.labelCount(loss: "crossEntropy", labels: labels.shape, rows: n) }
     for (sample, label) in labels.values.enumerated() where label < 0 || label >= c {
-        throw LossError.labelOutOfRange(loss: "crossEntropy", sample: sample, label: label, classCount: c)
+        throw LossError.labelOutOfRange(loss: "crossEntropy", sample: sample, label: label, numClasses: c)
     }
     let logProbabilities = logits.detached().logSoftmax(axis: 1)
     let values = logProbabilities.scalars

@@ -66,7 +66,11 @@ public struct DatasetInfo: Sendable, Equatable {
     public var availableSizes: [Int] { md5BySize.keys.sorted() }
 
     /// Number of classes (multi-class, binary, ordinal) or of labels (multi-label).
-    public var classCount: Int { labels.count }
+    public var numClasses: Int { labels.count }
+
+    /// The old name of ``numClasses`` (the models' and timm's name for it).
+    @available(*, deprecated, renamed: "numClasses")
+    public var classCount: Int { numClasses }
 
     /// Columns of the label array: L for multi-label sets, 1 otherwise.
     public var labelColumns: Int { task.isMultiLabel ? labels.count : 1 }

@@ -13,8 +13,6 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible, Sendable {
     case md5Mismatch(url: String, expected: String, actual: String, destination: String)
     /// Fewer bytes arrived than the server announced.
     case incomplete(url: String, received: Int64, expected: Int64, destination: String)
-    /// The file could not be written.
-    case io(path: String, reason: String)
     /// The mirror (``Downloader/mirror``, `--mirror` or `MEDMNIST_MIRROR`) is not an http(s) URL with a host
     /// or a `file://` URL of an absolute folder; nothing was fetched.
     case invalidMirror(mirror: String, reason: String)
@@ -31,8 +29,6 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible, Sendable {
             "download of \(url) is corrupt: MD5 \(actual), expected \(expected). \(manualHint(url, destination))"
         case .incomplete(let url, let received, let expected, let destination):
             "download of \(url) stopped after \(received) of \(expected) bytes. \(manualHint(url, destination))"
-        case .io(let path, let reason):
-            "cannot write \(path): \(reason)"
         case .invalidMirror(let mirror, let reason):
             "the mirror '\(mirror)' cannot be used: \(reason); give a base URL such as https://host/medmnist or " +
                 "file:///absolute/folder"
@@ -43,21 +39,22 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible, Sendable {
 }
 
 extension DownloadError {
-    /// The dataset error for a failed ``FileDownloader`` transfer: the same URL, destination and attempt count.
-    init(_ error: FileDownloadError) {
+    /// The error for a failed ``FileDownloader`` transfer: a download error with the same URL, destination and
+    /// attempt count, or, when the destination could not be written, the package's one ``FileError``.
+    static func from(_ error: FileDownloadError) -> any Error {
         let url = error.url.absoluteString
         let destination = error.destination.path
         switch error.reason {
         case .httpStatus(let status):
-            self = .httpStatus(url: url, status: status, destination: destination)
+            return DownloadError.httpStatus(url: url, status: status, destination: destination)
         case .transport(let reason), .unreadableSource(let reason):
-            self = .transport(url: url, reason: reason, attempts: error.attempts, destination: destination)
+            return DownloadError.transport(url: url, reason: reason, attempts: error.attempts, destination: destination)
         case .incomplete(let received, let expected):
-            self = .incomplete(url: url, received: received, expected: expected, destination: destination)
+            return DownloadError.incomplete(url: url, received: received, expected: expected, destination: destination)
         case .checksumMismatch(_, let expected, let actual, _):
-            self = .md5Mismatch(url: url, expected: expected, actual: actual, destination: destination)
+            return DownloadError.md5Mismatch(url: url, expected: expected, actual: actual, destination: destination)
         case .fileSystem(let reason):
-            self = .io(path: destination, reason: reason)
+            return FileError.system(path: destination, operation: "write the download of \(url)", reason: reason)
         }
     }
 }

@@ -97,7 +97,8 @@ public struct Downloader: Sendable {
     /// Fetches `url` to `destination` through a temporary file, retrying, and checking `expectedMD5` (32 hex
     /// digits, any case) when given.
     /// - Throws: ``DownloadError`` (``DownloadError/invalidMD5(_:)`` before anything is fetched when
-    ///   `expectedMD5` is not an MD5 digest); `CancellationError` if the task is cancelled.
+    ///   `expectedMD5` is not an MD5 digest); `FileError` when the destination cannot be written;
+    ///   `CancellationError` if the task is cancelled.
     public func fetch(_ url: URL, to destination: URL, expectedMD5: String?) async throws {
         var checksum: Checksum?
         if let expectedMD5 {
@@ -107,7 +108,7 @@ public struct Downloader: Sendable {
         do {
             try await FileDownloader.download(from: url, to: destination, options: options(checksum: checksum))
         } catch let error as FileDownloadError {
-            throw DownloadError(error)
+            throw DownloadError.from(error)
         }
     }
 

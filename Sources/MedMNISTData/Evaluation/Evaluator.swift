@@ -33,7 +33,7 @@ public struct Evaluator: Sendable {
         let n = labels.shape[0]
         switch task {
         case .binaryClass: return [[n, 2], [n, 1], [n]]
-        case .multiLabelBinary, .multiClass, .ordinalRegression: return [[n, info.classCount]]
+        case .multiLabelBinary, .multiClass, .ordinalRegression: return [[n, info.numClasses]]
         }
     }
 

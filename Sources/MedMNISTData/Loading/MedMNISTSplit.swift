@@ -19,7 +19,10 @@ public struct MedMNISTSplit: Sendable {
     /// `(N, L)`: L = 1 except for multi-label sets.
     public let labels: IndexTensor
     /// Number of classes (or labels, for multi-label tasks).
-    public let classCount: Int
+    public let numClasses: Int
+    /// The old name of ``numClasses`` (the models' and timm's name for it).
+    @available(*, deprecated, renamed: "numClasses")
+    public var classCount: Int { numClasses }
     /// The `.npz` file it came from.
     public let file: URL
 
@@ -48,9 +51,9 @@ extension MedMNISTSplit {
     /// values inside the task's range.
     /// - Parameters:
     ///   - name: stands in for the flag and names the data in messages; `file` becomes `memory:{name}`.
-    ///   - classCount: classes (labels, for multi-label tasks); 2 for binary tasks.
+    ///   - numClasses: classes (labels, for multi-label tasks); 2 for binary tasks.
     /// - Throws: ``DataFileError`` `.shape`, `.countMismatch` or `.labelOutOfRange`, naming `name`.
-    public init(name: String, split: Split, task: MedMNISTTask, images: ImageArray, labels: IndexTensor, classCount: Int) throws {
+    public init(name: String, split: Split, task: MedMNISTTask, images: ImageArray, labels: IndexTensor, numClasses: Int) throws {
         let path = "memory:\(name)"
         guard labels.shape.count == 2 else {
             throw DataFileError.shape(path: path, key: split.labelsKey, found: labels.shape, expected: "(N, L)")
@@ -59,17 +62,17 @@ extension MedMNISTSplit {
             throw DataFileError.countMismatch(path: path, imagesKey: split.imagesKey, images: images.count,
                                               labelsKey: split.labelsKey, labels: labels.shape[0])
         }
-        let columns = task.isMultiLabel ? classCount : 1
+        let columns = task.isMultiLabel ? numClasses : 1
         guard labels.shape[1] == columns else {
             throw DataFileError.shape(path: path, key: split.labelsKey, found: labels.shape, expected: "(N, \(columns))")
         }
-        let allowed = task.isMultiLabel ? 0...1 : 0...max(classCount - 1, 0)
+        let allowed = task.isMultiLabel ? 0...1 : 0...max(numClasses - 1, 0)
         if let offset = labels.values.firstIndex(where: { !allowed.contains($0) }) {
             throw DataFileError.labelOutOfRange(path: path, key: split.labelsKey, sample: offset / columns, column: offset % columns,
                                                 value: labels.values[offset], allowed: allowed)
         }
         self.init(flag: name, size: images.layout == .volume ? images.shape[2] : images.shape[1], split: split, task: task,
-                  info: nil, images: images, labels: labels, classCount: classCount,
+                  info: nil, images: images, labels: labels, numClasses: numClasses,
                   file: URL(string: path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "memory:data") ?? URL(fileURLWithPath: "/dev/null"))
     }
 }

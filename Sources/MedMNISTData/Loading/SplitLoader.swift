@@ -23,7 +23,7 @@ extension DatasetRoot {
             url: url, split: split, expectation: expectation, cache: cache, cacheDirectory: cacheDirectory,
             downloadURL: file.url.absoluteString)
         return MedMNISTSplit(flag: info.flag, size: size, split: split, task: info.task, info: info, images: images,
-                             labels: labels, classCount: info.classCount, file: url)
+                             labels: labels, numClasses: info.numClasses, file: url)
     }
 
     /// The labels of one split, `(N, L)`, validated, without decoding any image (what the evaluator needs).
@@ -77,9 +77,9 @@ public enum CustomDataset {
         let (images, labels) = try SplitLoader.load(
             url: url, split: split, expectation: expectation, cache: cache,
             cacheDirectory: url.deletingLastPathComponent().appendingPathComponent(".cache"), downloadURL: nil, npz: npz)
-        let classCount = resolvedTask.isMultiLabel ? columns : (resolvedTask == .binaryClass ? 2 : maximum + 1)
+        let numClasses = resolvedTask.isMultiLabel ? columns : (resolvedTask == .binaryClass ? 2 : maximum + 1)
         return MedMNISTSplit(flag: url.deletingPathExtension().lastPathComponent, size: images.height, split: split,
-                             task: resolvedTask, info: nil, images: images, labels: labels, classCount: classCount, file: url)
+                             task: resolvedTask, info: nil, images: images, labels: labels, numClasses: numClasses, file: url)
     }
 
     /// The task labels of this shape and range imply: several columns → multi-label (values must be 0/1);

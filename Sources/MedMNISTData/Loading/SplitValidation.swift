@@ -19,7 +19,7 @@ struct SplitExpectation {
         samples = info.splitSizes[split]
         sampleShape = info.sampleShape(size: size)
         labelColumns = info.labelColumns
-        labelRange = info.task.isMultiLabel || info.task == .binaryClass ? 0...1 : 0...(info.classCount - 1)
+        labelRange = info.task.isMultiLabel || info.task == .binaryClass ? 0...1 : 0...(info.numClasses - 1)
         dimensions = info.dimensions
     }
 

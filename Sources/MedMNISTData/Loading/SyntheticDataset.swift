@@ -9,28 +9,28 @@ import MedTensor
 /// noisy background. For multi-label tasks each label l independently adds its own square with probability ½.
 public enum SyntheticDataset {
     /// `count` images of `size`² pixels (`channels` 1 or 3) with labels for `task`.
-    /// - Parameter classCount: classes, or labels for multi-label tasks (2 for binary).
-    /// - Throws: ``DataFileError`` if the arguments cannot make a valid split (classCount < 1, say).
-    public static func split(_ split: Split = .train, task: MedMNISTTask = .multiClass, classCount: Int = 4, count: Int = 256,
+    /// - Parameter numClasses: classes, or labels for multi-label tasks (2 for binary).
+    /// - Throws: ``DataFileError`` if the arguments cannot make a valid split (numClasses < 1, say).
+    public static func split(_ split: Split = .train, task: MedMNISTTask = .multiClass, numClasses: Int = 4, count: Int = 256,
                              size: Int = 28, channels: Int = 1, seed: UInt64 = 0) throws -> MedMNISTSplit {
         precondition(size >= 3 && count >= 0 && (channels == 1 || channels == 3), "SyntheticDataset: size ≥ 3, count ≥ 0, channels 1 or 3")
         var generator = RandomGenerator(seed: seed ^ (split == .train ? 0 : split == .val ? 0x5EED_0001 : 0x5EED_0002))
-        let columns = task.isMultiLabel ? classCount : 1
+        let columns = task.isMultiLabel ? numClasses : 1
         var pixels = [UInt8](repeating: 0, count: count * size * size * channels)
         var labels = [Int](repeating: 0, count: count * columns)
         let side = max(1, size / 3), positions = max(1, (size - side + 1))
         func corner(_ c: Int) -> (Int, Int) {
             // Spread the classes over the image: a walk over a coarse grid of top-left corners.
-            let grid = Swift.max(2, Int(Double(Swift.max(classCount, 1)).squareRoot().rounded(.up)))
+            let grid = Swift.max(2, Int(Double(Swift.max(numClasses, 1)).squareRoot().rounded(.up)))
             let step = Swift.max(1, (positions - 1) / Swift.max(grid - 1, 1))
             return (Swift.min((c / grid) * step, positions - 1), Swift.min((c % grid) * step, positions - 1))
         }
         for i in 0..<count {
             var squares: [Int] = []
             if task.isMultiLabel {
-                for l in 0..<classCount where generator.nextInt(below: 2) == 1 { squares.append(l); labels[i * columns + l] = 1 }
+                for l in 0..<numClasses where generator.nextInt(below: 2) == 1 { squares.append(l); labels[i * columns + l] = 1 }
             } else {
-                let c = generator.nextInt(below: Swift.max(classCount, 1))
+                let c = generator.nextInt(below: Swift.max(numClasses, 1))
                 squares.append(c)
                 labels[i] = c
             }
@@ -48,7 +48,7 @@ public enum SyntheticDataset {
         let images = ImageArray(shape: channels == 1 ? [count, size, size] : [count, size, size, 3],
                                 layout: channels == 1 ? .grayscale : .rgb, bytes: pixels)
         return try MedMNISTSplit(name: "synthetic", split: split, task: task, images: images,
-                                 labels: IndexTensor(shape: [count, columns], values: labels), classCount: classCount)
+                                 labels: IndexTensor(shape: [count, columns], values: labels), numClasses: numClasses)
     }
 }
 

@@ -52,10 +52,10 @@ public enum Experiment {
         var phase = clock.now
         let splits = try await loadSplits(specification.data, environment)
         seconds.loading = lap(phase)
-        environment.log("data: \(splits.train.flag) \(splits.train.size) px, \(splits.train.count)/\(splits.val.count)/\(splits.test.count) images, \(splits.train.task.rawValue), \(splits.train.classCount) classes")
+        environment.log("data: \(splits.train.flag) \(splits.train.size) px, \(splits.train.count)/\(splits.val.count)/\(splits.test.count) images, \(splits.train.task.rawValue), \(splits.train.numClasses) classes")
 
         phase = clock.now
-        let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.classCount, environment: environment)
+        let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.numClasses, environment: environment)
         seconds.model = lap(phase)
         let transform = try ImageTransform.forModel(specification.model, resolution: training.resolution)
         try ModelDataCompatibility.validate(model: model, for: splits.train, transform: transform,
@@ -95,7 +95,7 @@ public enum Experiment {
                 phase = clock.now
                 let knn = try NearestNeighbors(support: features[.train]!, labels: splits.train.labels, k: specification.k)
                 func score(_ split: MedMNISTSplit, _ queries: Tensor) throws -> SplitEvaluation {
-                    let scores = knn.classify(queries, task: split.task, classCount: split.classCount)
+                    let scores = knn.classify(queries, task: split.task, numClasses: split.numClasses)
                     return SplitEvaluation(loss: .nan, scores: scores,
                                            metrics: try MedMNISTMetrics.evaluate(labels: split.labels, scores: scores, task: split.task))
                 }
@@ -105,7 +105,7 @@ public enum Experiment {
                 notes.append("kNN: k = \(specification.k), Euclidean on raw pre-logit features, training split as support; "
                     + "ACC as the paper; AUC from neighbour vote fractions is an addition (the paper reports none)")
             } else {
-                let head = RandomState.withSeed(training.seed) { Linear(inFeatures: model.numFeatures, outFeatures: splits.train.classCount) }
+                let head = RandomState.withSeed(training.seed) { Linear(inFeatures: model.numFeatures, outFeatures: splits.train.numClasses) }
                 let trainer = try Trainer(model: head, task: splits.train.task, configuration: training, checkpointDirectory: output)
                 trainer.observer = observer
                 phase = clock.now
@@ -131,7 +131,7 @@ public enum Experiment {
             epochsRun: progress.completedEpochs, stoppedEarly: progress.stoppedEarly,
             trainImagesPerSecond: trainSeconds > 0 ? Double(progress.completedEpochs * splits.train.count) / trainSeconds : nil,
             seconds: seconds, architecture: ModelRegistry.split(specification.model).architecture, task: splits.train.task,
-            classCount: splits.train.classCount, featureCache: cacheOutcomes, notes: notes, libraryVersion: MedMNISTLibrary.version,
+            numClasses: splits.train.numClasses, featureCache: cacheOutcomes, notes: notes, libraryVersion: MedMNISTLibrary.version,
             history: progress.history)
         if let output {
             try writeOutputs(result, model: model, test: testEvaluation, split: splits.test, to: output)
@@ -149,7 +149,7 @@ public enum Experiment {
         try specification.training.validate()
         let splits = try await loadSplits(specification.data, environment)
         let data = split == .train ? splits.train : split == .val ? splits.val : splits.test
-        let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.classCount, environment: environment)
+        let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.numClasses, environment: environment)
         let transform = try ImageTransform.forModel(specification.model, resolution: specification.training.resolution)
         try ModelDataCompatibility.validate(model: model, for: data, transform: transform, use: .features)
         return try cachedFeatures(of: model, weightsIdentity: weightsIdentity, data: data, split: split, specification: specification,

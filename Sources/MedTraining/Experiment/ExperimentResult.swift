@@ -43,7 +43,7 @@ public struct ExperimentResult: Sendable, Codable, Equatable {
     /// The architecture, its class count and features width, and the dataset's task.
     public var architecture: String
     public var task: MedMNISTTask
-    public var classCount: Int
+    public var numClasses: Int
     /// Feature-cache outcome per split for the frozen-feature schemes (`hit`, `computed`, `rebuilt`).
     public var featureCache: [String: String]
     /// What the reader must know to compare with the paper (preset, AUC of kNN being an addition, …).
@@ -51,10 +51,19 @@ public struct ExperimentResult: Sendable, Codable, Equatable {
     public var libraryVersion: String
     public var history: [EpochRecord]
 
-    /// The `metrics.json` text (sorted keys, so that two results diff cleanly).
+    /// The `metrics.json` text: snake_case keys (`best_epoch`, `epochs_run`, as Python readers expect) sorted,
+    /// so that two results diff cleanly.
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return try encoder.encode(self)
+    }
+
+    /// Reads a `metrics.json` written by ``json()``.
+    public static func decode(_ data: Data) throws -> ExperimentResult {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(ExperimentResult.self, from: data)
     }
 }

@@ -66,22 +66,22 @@ public struct NearestNeighbors: Sendable {
     /// `[M, C]` as scores (their argmax — first maximum — is the majority vote with ties to the smallest label,
     /// and for multi-label sets `fraction > 0.5` is the paper's rule, so the evaluator's ACC on these scores is
     /// the paper's kNN ACC; their AUC is an addition the paper does not report).
-    /// - Parameter classCount: classes (or labels, multi-label) of the task.
-    public func classify(_ queries: Tensor, task: MedMNISTTask, classCount: Int) -> ScoreArray {
+    /// - Parameter numClasses: classes (or labels, multi-label) of the task.
+    public func classify(_ queries: Tensor, task: MedMNISTTask, numClasses: Int) -> ScoreArray {
         let neighbours = neighbors(of: queries)
         let columns = labels.shape[1]
-        var scores = [Double](repeating: 0, count: neighbours.count * classCount)
+        var scores = [Double](repeating: 0, count: neighbours.count * numClasses)
         for (q, indices) in neighbours.enumerated() {
             for i in indices {
                 if task.isMultiLabel {
-                    for c in 0..<min(columns, classCount) where labels.values[i * columns + c] != 0 { scores[q * classCount + c] += 1 }
+                    for c in 0..<min(columns, numClasses) where labels.values[i * columns + c] != 0 { scores[q * numClasses + c] += 1 }
                 } else {
                     let label = labels.values[i * columns]
-                    if label >= 0 && label < classCount { scores[q * classCount + label] += 1 }
+                    if label >= 0 && label < numClasses { scores[q * numClasses + label] += 1 }
                 }
             }
         }
-        return ScoreArray(shape: [neighbours.count, classCount], values: scores.map { $0 / Double(k) })
+        return ScoreArray(shape: [neighbours.count, numClasses], values: scores.map { $0 / Double(k) })
     }
 
     /// The k nearest for one query: bound, candidates, exact re-rank.

@@ -8,7 +8,7 @@ import MedModels
 /// It lives in MedTraining because it needs both sides: the encoders (MedModels) and the data (MedMNISTData),
 /// which do not depend on each other. The commands and the trainer call it the same way:
 /// ```swift
-/// let model = try ModelRegistry.create("resnet18", numClasses: train.classCount)
+/// let model = try ModelRegistry.create("resnet18", numClasses: train.numClasses)
 /// let transform = ImageTransform.paper(normalization: .imagenet)
 /// try ModelDataCompatibility.validate(model: model, for: train, transform: transform)
 /// let loader = try BatchLoader(train, transform: transform, batchSize: 64, shuffle: true)
@@ -36,7 +36,7 @@ public enum ModelDataCompatibility {
         modelTask: MedMNISTTask? = nil
     ) throws {
         try check(
-            model: model, dataset: split.flag, size: split.size, task: split.task, classCount: split.classCount,
+            model: model, dataset: split.flag, size: split.size, task: split.task, numClasses: split.numClasses,
             exactClassCount: split.info != nil, layout: split.images.layout, sampleShape: split.images.sampleShape,
             transform: transform, use: use, modelTask: modelTask)
     }
@@ -49,13 +49,13 @@ public enum ModelDataCompatibility {
         modelTask: MedMNISTTask? = nil
     ) throws {
         try check(
-            model: model, dataset: info.flag, size: size, task: info.task, classCount: info.classCount,
+            model: model, dataset: info.flag, size: size, task: info.task, numClasses: info.numClasses,
             exactClassCount: true, layout: info.imageLayout, sampleShape: info.sampleShape(size: size),
             transform: transform, use: use, modelTask: modelTask)
     }
 
     private static func check(
-        model: any ImageEncoder, dataset: String, size: Int, task: MedMNISTTask, classCount: Int, exactClassCount: Bool,
+        model: any ImageEncoder, dataset: String, size: Int, task: MedMNISTTask, numClasses: Int, exactClassCount: Bool,
         layout: ImageLayout, sampleShape: [Int], transform: ImageTransform, use: Use, modelTask: MedMNISTTask?
     ) throws {
         let name = model.architecture
@@ -79,11 +79,11 @@ public enum ModelDataCompatibility {
             throw ModelDataMismatch.task(model: name, modelTask: modelTask, dataset: dataset, task: task)
         }
         guard model.numClasses > 0 else {
-            throw ModelDataMismatch.noClassifier(model: name, dataset: dataset, classCount: classCount)
+            throw ModelDataMismatch.noClassifier(model: name, dataset: dataset, numClasses: numClasses)
         }
-        if exactClassCount ? model.numClasses != classCount : model.numClasses < classCount {
-            throw ModelDataMismatch.classCount(
-                model: name, numClasses: model.numClasses, dataset: dataset, task: task, classCount: classCount,
+        if exactClassCount ? model.numClasses != numClasses : model.numClasses < numClasses {
+            throw ModelDataMismatch.classCountMismatch(
+                model: name, modelClasses: model.numClasses, dataset: dataset, task: task, dataClasses: numClasses,
                 exact: exactClassCount)
         }
     }
@@ -103,10 +103,10 @@ public enum ModelDataMismatch: Error, Equatable, CustomStringConvertible, Sendab
     /// The model's classifier was trained for a task of the other kind (multi-label against single-label).
     case task(model: String, modelTask: MedMNISTTask, dataset: String, task: MedMNISTTask)
     /// Logits are wanted but the model was built without a classifier.
-    case noClassifier(model: String, dataset: String, classCount: Int)
-    /// The classifier's width is not the set's class (or label) count; `exact` is false for custom data,
-    /// which needs at least `classCount`.
-    case classCount(model: String, numClasses: Int, dataset: String, task: MedMNISTTask, classCount: Int, exact: Bool)
+    case noClassifier(model: String, dataset: String, numClasses: Int)
+    /// The classifier's width, `modelClasses`, is not the set's class (or label) count, `dataClasses`; `exact`
+    /// is false for custom data, which needs at least `dataClasses`.
+    case classCountMismatch(model: String, modelClasses: Int, dataset: String, task: MedMNISTTask, dataClasses: Int, exact: Bool)
 
     public var description: String {
         switch self {
@@ -124,13 +124,13 @@ public enum ModelDataMismatch: Error, Equatable, CustomStringConvertible, Sendab
         case let .task(model, modelTask, dataset, task):
             return "\(model)'s classifier was trained for a \(modelTask.rawValue) task, but \(dataset) is \(task.rawValue): " +
                 "one sigmoid per label and one softmax over classes do not score the same thing"
-        case let .noClassifier(model, dataset, classCount):
-            return "\(model) has no classifier, but scoring \(dataset) needs one with \(classCount) outputs; build it with " +
-                "numClasses: \(classCount), or use its pre-logit features"
-        case let .classCount(model, numClasses, dataset, task, classCount, exact):
+        case let .noClassifier(model, dataset, numClasses):
+            return "\(model) has no classifier, but scoring \(dataset) needs one with \(numClasses) outputs; build it with " +
+                "numClasses: \(numClasses), or use its pre-logit features"
+        case let .classCountMismatch(model, modelClasses, dataset, task, dataClasses, exact):
             let what = task.isMultiLabel ? "labels" : "classes"
-            return "\(model) has \(numClasses) outputs, but \(dataset) (\(task.rawValue)) has \(exact ? "" : "at least ")" +
-                "\(classCount) \(what); build it with numClasses: \(classCount) (to load a checkpoint with another " +
+            return "\(model) has \(modelClasses) outputs, but \(dataset) (\(task.rawValue)) has \(exact ? "" : "at least ")" +
+                "\(dataClasses) \(what); build it with numClasses: \(dataClasses) (to load a checkpoint with another " +
                 "head, use replacingClassifierLoadOptions)"
         }
     }

@@ -17,6 +17,13 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     /// Training images (or feature rows) per second.
     public var imagesPerSecond: Double
 
+    // Spelled so that snake_case keys (metrics.json: `validation_acc`) round-trip; Foundation's conversion
+    // cannot restore the acronyms' capitals.
+    private enum CodingKeys: String, CodingKey {
+        case epoch, learningRate, trainLoss, validationLoss, trainSeconds, validationSeconds, imagesPerSecond
+        case validationACC = "validationAcc", validationAUC = "validationAuc"
+    }
+
     /// The one-line summary printed after each epoch.
     public var summary: String {
         String(format: "epoch %d: train loss %.4f, val loss %.4f, val ACC %.2f %%, val AUC %.2f %%, lr %.3e, %.1f s (%.0f img/s)",
