@@ -6,8 +6,10 @@
 import Foundation
 import MedMNIST
 
-let train = try SyntheticDataset.split(.train, count: 1024), val = try SyntheticDataset.split(.val, count: 256)
-let test = try SyntheticDataset.split(.test, count: 256)
+// Gratings at four orientations: what a frozen backbone's pooled features keep (a square's position they lose).
+let train = try SyntheticDataset.split(.train, count: 1024, pattern: .stripes)
+let val = try SyntheticDataset.split(.val, count: 256, pattern: .stripes)
+let test = try SyntheticDataset.split(.test, count: 256, pattern: .stripes)
 let weights = CommandLine.arguments.dropFirst().first.map { URL(fileURLWithPath: $0) }
 let encoder = try RandomState.withSeed(0) {
     try weights.map { try ModelRegistry.create("resnet18", numClasses: train.numClasses, weights: $0) }

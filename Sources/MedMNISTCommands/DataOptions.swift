@@ -35,13 +35,14 @@ enum DataOptions {
         parsed.string("root").map { DatasetRoot(path: $0) } ?? DatasetRoot()
     }
 
-    /// The set named by `--dataset`, from the catalog; an unknown flag is a usage error with a suggestion.
-    static func info(_ parsed: ParsedArguments) throws -> DatasetInfo {
-        guard let flag = parsed.string("dataset") else { throw UsageError("missing required option --dataset <flag>") }
+    /// The set named by `--dataset` (or another option), from the catalog; an unknown flag is a usage error with
+    /// a suggestion.
+    static func info(_ parsed: ParsedArguments, option: String = "dataset") throws -> DatasetInfo {
+        guard let flag = parsed.string(option) else { throw UsageError("missing required option --\(option) <flag>") }
         do {
             return try MedMNISTCatalog.info(flag)
         } catch let error as CatalogError {
-            throw UsageError("--dataset: \(error)")
+            throw UsageError("--\(option): \(error)")
         }
     }
 

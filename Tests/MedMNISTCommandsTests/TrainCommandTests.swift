@@ -44,6 +44,33 @@ func result(in folder: URL) throws -> ExperimentResult {
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("best.safetensors").path))
     }
 
+    /// `synthetic --like FLAG` writes a file that stands in for the catalog set: `verify` accepts it and `train`
+    /// reads it from the root; a custom one trains with --npz.
+    @Test func syntheticSetsStandInForTheRealOnes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let like = await tool(["synthetic", "--like", "breastmnist", "-o", directory.appending("breastmnist.npz").path])
+        #expect(like.status == .success, "\(like.error)")
+        #expect(like.output.contains("binary-class, 2 classes, 1 channel, 28×28, 546/78/156 images"))
+        let verified = await tool(["verify", "--dataset", "breastmnist", "--root", directory.url.path])
+        #expect(verified.status == .success, "\(verified.error)")
+        let custom = directory.appending("stripes.npz").path
+        let made = await tool(["synthetic", "--pattern", "stripes", "--task", "multi-label, binary-class", "--classes", "3",
+                               "--channels", "3", "--size", "32", "--train", "40", "--val", "8", "--test", "8", "-o", custom])
+        #expect(made.status == .success, "\(made.error)")
+        let split = try CustomDataset.load(contentsOf: URL(fileURLWithPath: custom), split: .train, cache: .off)
+        #expect(split.task == .multiLabelBinary && split.numClasses == 3 && split.images.shape == [40, 32, 32, 3])
+        for (arguments, message) in [
+            (["--like", "breastmnist", "--classes", "3"], "--classes cannot be used with --like"),
+            (["--like", "organmnist3d"], "--like: organmnist3d holds 3D volumes"),
+            (["--task", "binary-class", "--classes", "3"], "--classes: a binary-class task has 2 classes, got 3"),
+        ] {
+            let run = await tool(["synthetic", "-o", directory.appending("x.npz").path] + arguments)
+            #expect(run.status == .usage && run.firstErrorLine.contains(message), "\(run.firstErrorLine)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("x.npz").path))
+    }
+
     @Test func knnLabelsItsAUCAsAnAddition() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
