@@ -61,20 +61,7 @@ enum DataOptions {
     static func split(_ parsed: ParsedArguments) -> Split { Split(rawValue: parsed.string("split")!)! }
 
     /// A JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
     /// A JSON number (NaN and infinities, which JSON lacks, as null).
     static func jsonNumber(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }

@@ -40,6 +40,17 @@ func runBinary(_ arguments: [String], environment: [String: String] = [:]) throw
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
+/// Starts the binary with its output discarded, for a test that kills it.
+func startBinary(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = medmnistBinary!
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
 /// A few runs of the real executable: the exit statuses the shell sees.
 @Suite(.enabled(if: medmnistBinary != nil, "the medmnist executable is not in the build products folder"))
 struct BinaryTests {

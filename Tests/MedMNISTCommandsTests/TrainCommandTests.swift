@@ -164,12 +164,7 @@ struct TrainResumeBinaryTests {
         let reference = try runBinary(flags + ["-o", whole.path])
         #expect(reference.status == 0, "\(reference.error)")
 
-        let process = Process()
-        process.executableURL = medmnistBinary!
-        process.arguments = flags + ["-o", killed.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startBinary(flags + ["-o", killed.path])
         // Kill it once the first epoch's checkpoint is on disk, while a later epoch is training.
         let checkpoint = killed.appendingPathComponent("checkpoint.safetensors").path
         let deadline = Date().addingTimeInterval(120)
@@ -234,12 +229,7 @@ struct TrainResumeBinaryTests {
         /// Starts the run (resuming when asked) and kills it as soon as a checkpoint temporary appears once
         /// `ready()` holds; returns whether it was caught mid-write.
         func killDuringCheckpointWrite(resume: Bool, once ready: () -> Bool) throws -> Bool {
-            let process = Process()
-            process.executableURL = medmnistBinary!
-            process.arguments = flags + ["-o", killed.path] + (resume ? ["--resume"] : [])
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try startBinary(flags + ["-o", killed.path] + (resume ? ["--resume"] : []))
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
             let deadline = Date().addingTimeInterval(180)
             while process.isRunning && Date() < deadline {

@@ -249,7 +249,13 @@ enum SafeTensorsJSON {
     // MARK: writing
 
     /// A JSON string literal, escaped as serde_json does (so our headers match the Python library's byte for byte).
-    static func quoted(_ string: String) -> String {
+    static func quoted(_ string: String) -> String { JSONText.quoted(string) }
+}
+
+/// JSON text for writers that build it by hand (headers, command output).
+public enum JSONText {
+    /// `string` as a JSON string literal, escaped as serde_json and Python's `json.dumps(ensure_ascii=False)` do.
+    public static func quoted(_ string: String) -> String {
         var out = "\""
         for scalar in string.unicodeScalars {
             switch scalar {
