@@ -132,6 +132,21 @@ private struct Interrupted: Error {}
 }
 
 @Suite struct MappedFileTests {
+    /// A copy-on-write map can be written; the file cannot tell.
+    @Test func copyOnWriteMapsLeaveTheFileAlone() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.appending("data.bin")
+        try AtomicFile.write([UInt8](repeating: 7, count: 10_000), to: url)
+        let map = try MappedFile(url, copyOnWrite: true)
+        #expect(map.isCopyOnWrite && map.isMapped)
+        UnsafeMutableRawPointer(mutating: map.bytes.baseAddress!).storeBytes(of: 99, toByteOffset: 5000, as: UInt8.self)
+        #expect(map.bytes[5000] == 99)
+        #expect(try Data(contentsOf: url) == Data(repeating: 7, count: 10_000))
+        let fresh = try MappedFile(url)
+        withExtendedLifetime(fresh) { #expect(fresh.bytes[5000] == 7) }
+    }
+
     @Test func wholeFileAndAnOffsetRange() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -83,6 +83,12 @@ import Testing
         #expect(try lookUp(key).1 == .computed && computed == 1)
         let (hit, outcome) = try lookUp(key)
         #expect(outcome == .hit && computed == 1 && hit.scalars == features.scalars)
+        // A hit is the file's bytes, mapped, not a copy; writing to it changes neither the file nor the next hit.
+        #expect(hit.storage.isBorrowed)
+        let before = try Data(contentsOf: cache.url(for: key))
+        hit.storage.pointer[0] = 42
+        #expect(try Data(contentsOf: cache.url(for: key)) == before)
+        #expect(try lookUp(key).0.scalars == features.scalars)
 
         var other = key
         other.weights = "sha256:abc"

@@ -15,9 +15,12 @@ import Darwin
 /// Mapping lets a multi-gigabyte file be opened without reading it: pages come in from the page cache as they
 /// are touched and the kernel can drop them again under pressure. As with any mmap, another process truncating
 /// the file while it is mapped would fault; that is the usual trade for not copying.
-public final class MappedFile: @unchecked Sendable {  // immutable after init; the memory is never written
+public final class MappedFile: @unchecked Sendable {  // immutable after init; the file is never written
     /// The file's path.
     public let path: String
+    /// Whether the bytes may be written (``init(path:offset:length:copyOnWrite:)``): written pages become this
+    /// process's private copies and the file never changes.
+    public let isCopyOnWrite: Bool
     /// The bytes; the base address is never nil (an empty range has a valid one-byte allocation), and is at
     /// least 64-byte aligned when `offset` is.
     public let bytes: UnsafeRawBufferPointer
@@ -30,10 +33,13 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
     private let storage: Storage
 
-    /// Maps `length` bytes (the rest of the file when nil) of the file at `path`, from `offset`.
+    /// Maps `length` bytes (the rest of the file when nil) of the file at `path`, from `offset`. With
+    /// `copyOnWrite`, the memory may be written (a tensor borrowing it need not be read-only): the pages written
+    /// become private copies, and the file and other processes' maps of it are untouched.
     /// - Throws: ``FileError`` with a ``SystemError`` (missing file, not a regular file, a range outside it).
-    public init(path: String, offset: Int = 0, length: Int? = nil) throws {
+    public init(path: String, offset: Int = 0, length: Int? = nil, copyOnWrite: Bool = false) throws {
         self.path = path
+        isCopyOnWrite = copyOnWrite
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError.system(path: path, operation: "open for reading") }
         defer { close(fd) }
@@ -60,7 +66,8 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let alignedOffset = offset / page * page
         let total = length + (offset - alignedOffset)
-        if let base = mmap(nil, total, PROT_READ, MAP_PRIVATE, fd, off_t(alignedOffset)), base != MAP_FAILED {
+        let protection = copyOnWrite ? PROT_READ | PROT_WRITE : PROT_READ
+        if let base = mmap(nil, total, protection, MAP_PRIVATE, fd, off_t(alignedOffset)), base != MAP_FAILED {
             storage = .mapped(base: base, length: total)
             bytes = UnsafeRawBufferPointer(start: base + (offset - alignedOffset), count: length)
             return
@@ -84,8 +91,8 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         bytes = UnsafeRawBufferPointer(start: copy, count: length)
     }
 
-    public convenience init(_ url: URL, offset: Int = 0, length: Int? = nil) throws {
-        try self.init(path: url.path, offset: offset, length: length)
+    public convenience init(_ url: URL, offset: Int = 0, length: Int? = nil, copyOnWrite: Bool = false) throws {
+        try self.init(path: url.path, offset: offset, length: length, copyOnWrite: copyOnWrite)
     }
 
     deinit {

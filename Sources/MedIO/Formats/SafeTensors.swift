@@ -92,7 +92,7 @@ extension SafeTensorsFile {
     }
 
     /// Reads the safetensors file at `url`. The file is memory-mapped, so each tensor's bytes are copied
-    /// once, from the mapping into its array.
+    /// once, from the mapping into its array (``SafeTensorsIndex`` reads where they are without copying).
     public static func read(contentsOf url: URL) throws -> SafeTensorsFile {
         try TensorFileAccess.withMappedContents(of: url) { try decode($0) }
     }
@@ -190,4 +190,36 @@ extension SafeTensorsFile {
     public func write(to url: URL) throws {
         try TensorFileAccess.writeAtomically(encodedParts(), to: url)
     }
+}
+
+/// A safetensors file's validated header, for readers that use the tensors' bytes where they lie (in a
+/// ``MappedFile``) instead of copying them: each tensor's dtype, shape and byte range in the file.
+public struct SafeTensorsIndex: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
+        /// Offsets from the start of the file.
+        public let byteRange: Range<Int>
+    }
+
+    /// Tensors in header order.
+    public let entries: [Entry]
+    /// The string map under `__metadata__`.
+    public let metadata: [String: String]
+
+    /// Parses and checks the header of the complete file in `buffer` (the same checks as
+    /// ``SafeTensorsFile/decode(_:)-(UnsafeRawBufferPointer)``).
+    /// - Throws: ``TensorFileError``.
+    public init(parsing buffer: UnsafeRawBufferPointer) throws {
+        let header = try SafeTensorsHeader.parse(buffer)
+        entries = header.tensors.map {
+            Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape,
+                  byteRange: (header.bufferStart + $0.begin)..<(header.bufferStart + $0.end))
+        }
+        metadata = header.metadata
+    }
+
+    /// The entry called `name`.
+    public subscript(name: String) -> Entry? { entries.first { $0.name == name } }
 }

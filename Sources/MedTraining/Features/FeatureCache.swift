@@ -74,14 +74,22 @@ public struct FeatureCache: Sendable {
         return (features, outcome)
     }
 
-    /// A valid entry's features, nil for anything else (unreadable, other key, checksum mismatch).
+    /// A valid entry's features, nil for anything else (unreadable, other key, checksum mismatch). The features
+    /// are the file's own bytes, memory-mapped copy-on-write: nothing is copied, and processes reading the same
+    /// entry (the grid's seeds) share its pages.
     static func read(_ url: URL, key: FeatureCacheKey) -> Tensor? {
-        guard let file = try? SafeTensorsFile.read(contentsOf: url),
-            file.metadata["medmnist.feature-cache.key"] == key.canonicalJSON,
-            let array = file["features"], array.dtype == .float32, array.shape.count == 2,
-            file.metadata["medmnist.feature-cache.crc32"] == String(CRC32.checksum(array.bytes), radix: 16)
+        guard let file = try? MappedFile(url, copyOnWrite: true), let index = try? SafeTensorsIndex(parsing: file.bytes),
+            index.metadata["medmnist.feature-cache.key"] == key.canonicalJSON,
+            let entry = index["features"], entry.dtype == .float32, entry.shape.count == 2,
+            index.metadata["medmnist.feature-cache.crc32"]
+                == String(CRC32.checksum(UnsafeRawBufferPointer(rebasing: file.bytes[entry.byteRange])), radix: 16)
         else { return nil }
-        return Tensor(array)
+        #if _endian(little)
+        let storage = TensorStorage(borrowing: file, byteOffset: entry.byteRange.lowerBound, count: entry.shape.reduce(1, *))
+        return Tensor(storage: storage, layout: Layout(contiguous: entry.shape))
+        #else
+        return (try? TypedArray(dtype: .float32, shape: entry.shape, bytes: Array(file.bytes[entry.byteRange]))).map { Tensor($0) }
+        #endif
     }
 }
 
