@@ -116,11 +116,22 @@ enum ExperimentOptions {
         let (specification, environment) = try experiment(parsed, scheme: scheme, training: training, k: k, console: console)
         let output = URL(fileURLWithPath: parsed.string("output")
             ?? "runs/\(specification.data.name)-\(parsed.integer("size")!)-\(specification.model)-\(scheme.rawValue)-s\(specification.training.seed)")
+        let existed = FileManager.default.fileExists(atPath: output.path)
         try FileError.wrapping(path: output.path) {
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         }
         let progress = ProgressPrinter(console: console)
-        let result = try await Experiment.run(specification, environment: environment, output: output, resume: resume, observer: progress)
+        let result: ExperimentResult
+        do {
+            result = try await Experiment.run(specification, environment: environment, output: output, resume: resume, observer: progress)
+        } catch {
+            progress.finish()
+            // A run that failed before writing anything leaves no empty folder behind.
+            if !existed, (try? FileManager.default.contentsOfDirectory(atPath: output.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: output)
+            }
+            throw error
+        }
         progress.finish()
         for line in summary(result, output: output) { console.write(line) }
     }
@@ -142,6 +153,12 @@ enum ExperimentOptions {
         }
         if parsed.isGiven("pretrained") && parsed.isGiven("weights") { throw UsageError("give --weights or --pretrained, not both") }
         var model = parsed.string("model")!
+        let architecture = ModelRegistry.split(model).architecture
+        guard ModelRegistry.architectures.contains(architecture) else {
+            let hint = nearestSuggestion(for: architecture, among: ModelRegistry.architectures).map { "did you mean '\($0)'? " } ?? ""
+            throw UsageError("--model: unknown model '\(model)'; \(hint)the architectures: " +
+                             ModelRegistry.architectures.joined(separator: ", "))
+        }
         var weights: WeightsSelection = parsed.string("weights").map { .file(path: $0) } ?? .random
         if let tag = parsed.string("pretrained") {
             model = try pretrainedModel(model, tag: tag)
@@ -158,7 +175,6 @@ enum ExperimentOptions {
     /// `resnet18.a1_in1k`; a usage error, with the valid tags, when the registry does not know it.
     static func pretrainedModel(_ model: String, tag: String) throws -> String {
         let (architecture, modelTag) = ModelRegistry.split(model)
-        guard ModelRegistry.architectures.contains(architecture) else { return model }  // the run names the model error
         let tags = ModelRegistry.pretrainedTags.filter { ModelRegistry.split($0).architecture == architecture }
             .compactMap { ModelRegistry.split($0).tag }
         if tag == "default" {

@@ -127,6 +127,7 @@ func result(in folder: URL) throws -> ExperimentResult {
         (["--npz", "x.npz", "--size", "64"], "medmnist train: --size cannot be used with --npz"),
         (["--task", "binary-class"], "medmnist train: --task cannot be used without --npz"),
         (["--lr", "fast"], "medmnist train: --lr expects a number, got 'fast'"),
+        (["--model", "resnet19"], "medmnist train: --model: unknown model 'resnet19'; did you mean 'resnet18'?"),
         (["--epochs", "0"], "medmnist train: --epochs must be positive, got 0"),
         (["--scheme", "probe"], "medmnist train: --scheme must be one of end-to-end, linear-probe, knn, got 'probe'"),
     ])
@@ -134,6 +135,17 @@ func result(in folder: URL) throws -> ExperimentResult {
         let run = await tool(["train"] + arguments)
         #expect(run.status == .usage)
         #expect(run.firstErrorLine.hasPrefix(message), "\(run.firstErrorLine)")
+    }
+
+    /// A model that does not fit the data fails before the first batch, naming both, and leaves no run folder.
+    @Test func modelThatDoesNotFitFailsAndLeavesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let npz = try syntheticNpz(in: directory), output = directory.appending("run")
+        let run = await tool(["train", "--npz", npz, "--model", "vgg16", "-o", output.path])
+        #expect(run.status == .failure)
+        #expect(run.firstErrorLine.hasPrefix("medmnist train: vgg16 needs inputs of at least 32×32"), "\(run.firstErrorLine)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 
     @Test func missingDataFailsNamingTheFile() async throws {
