@@ -16,14 +16,7 @@ enum TrainCommand: Command {
                    help: "end-to-end (every parameter trains), linear-probe (only the classifier), or knn (no training)."),
             Option("probe", kind: .choice(["paper", "cached"]), default: "paper", valueName: "mode",
                    help: "With --scheme linear-probe: paper (the backbone runs in training mode every step, as the paper's code) or cached (features computed once in eval mode, only the head trains: not in the paper, much faster)."),
-            Option("preset", kind: .choice(TrainingPreset.allCases.map(\.rawValue)), default: TrainingPreset.fast.rawValue, valueName: "preset",
-                   help: "paper (inputs zero-padded to 224) or fast (the native size; otherwise the same)."),
-            Option("epochs", kind: .positiveInteger, default: "100", help: "At most this many epochs (early stopping may end sooner)."),
-            Option("batch-size", kind: .positiveInteger, default: "64", help: "Training batch size."),
-            Option("eval-batch-size", kind: .positiveInteger, default: "256", help: "Evaluation batch size."),
-            Option("lr", kind: .double, default: "1e-4", valueName: "x", help: "AdamW learning rate (cosine schedule per epoch)."),
-            Option("weight-decay", kind: .double, default: "0.01", valueName: "x", help: "AdamW weight decay."),
-            Option("patience", kind: .positiveInteger, default: "5", help: "Stop after this many epochs without a lower mean validation loss."),
+        ] + ExperimentOptions.training(defaultPreset: .fast) + [
             Option("k", kind: .positiveInteger, default: "11", help: "With --scheme knn: neighbours per vote."),
             .flag("resume", help: "Continue the run in --output from its last completed epoch."),
         ] + ExperimentOptions.output,
@@ -46,14 +39,7 @@ enum TrainCommand: Command {
             guard scheme == .linearProbe else { throw UsageError("--probe cached applies to --scheme linear-probe only") }
             scheme = .cachedLinearProbe
         }
-        var training = TrainingConfiguration.preset(TrainingPreset(rawValue: parsed.string("preset")!)!)
-        training.maxEpochs = parsed.integer("epochs")!
-        training.batchSize = parsed.integer("batch-size")!
-        training.evaluationBatchSize = parsed.integer("eval-batch-size")!
-        training.learningRate = Float(parsed.double("lr")!)
-        training.weightDecay = Float(parsed.double("weight-decay")!)
-        training.patience = parsed.integer("patience")!
-        try await ExperimentOptions.run(parsed, scheme: scheme, training: training, k: parsed.integer("k")!,
+        try await ExperimentOptions.run(parsed, scheme: scheme, training: ExperimentOptions.trainingConfiguration(parsed), k: parsed.integer("k")!,
                                         resume: parsed.flag("resume"), console: console)
     }
 }
@@ -104,6 +90,30 @@ enum ExperimentOptions {
         DataOptions.seed("Seeds the initialisation, batch order and dropout."),
         Option("threads", kind: .positiveInteger, help: "Kernel threads (default: $MEDTENSOR_NUM_THREADS, else every core)."),
     ]
+
+    /// The protocol's settings, each with the preset's value as its default.
+    static func training(defaultPreset: TrainingPreset) -> [Option] {[
+        Option("preset", kind: .choice(TrainingPreset.allCases.map(\.rawValue)), default: defaultPreset.rawValue, valueName: "preset",
+               help: "paper (inputs zero-padded to 224) or fast (the native size; otherwise the same)."),
+        Option("epochs", kind: .positiveInteger, default: "100", help: "At most this many epochs (early stopping may end sooner)."),
+        Option("batch-size", kind: .positiveInteger, default: "64", help: "Training batch size."),
+        Option("eval-batch-size", kind: .positiveInteger, default: "256", help: "Evaluation batch size."),
+        Option("lr", kind: .double, default: "1e-4", valueName: "x", help: "AdamW learning rate (cosine schedule per epoch)."),
+        Option("weight-decay", kind: .double, default: "0.01", valueName: "x", help: "AdamW weight decay."),
+        Option("patience", kind: .positiveInteger, default: "5", help: "Stop after this many epochs without a lower mean validation loss."),
+    ]}
+
+    /// The configuration ``training(defaultPreset:)``'s flags describe (the seed is set elsewhere).
+    static func trainingConfiguration(_ parsed: ParsedArguments) -> TrainingConfiguration {
+        var training = TrainingConfiguration.preset(TrainingPreset(rawValue: parsed.string("preset")!)!)
+        training.maxEpochs = parsed.integer("epochs")!
+        training.batchSize = parsed.integer("batch-size")!
+        training.evaluationBatchSize = parsed.integer("eval-batch-size")!
+        training.learningRate = Float(parsed.double("lr")!)
+        training.weightDecay = Float(parsed.double("weight-decay")!)
+        training.patience = parsed.integer("patience")!
+        return training
+    }
 
     static let output: [Option] = [
         Option("output", short: "o", kind: .path(extensions: []), valueName: "dir",
