@@ -53,17 +53,10 @@ public struct ExperimentResult: Sendable, Codable, Equatable {
 
     /// The `metrics.json` text: snake_case keys (`best_epoch`, `epochs_run`, as Python readers expect) sorted,
     /// so that two results diff cleanly.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try ResultJSON.encode(self) }
 
     /// Reads a `metrics.json` written by ``json()``.
     public static func decode(_ data: Data) throws -> ExperimentResult {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(ExperimentResult.self, from: data)
+        try ResultJSON.decode(ExperimentResult.self, from: data)
     }
 }

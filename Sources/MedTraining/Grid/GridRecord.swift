@@ -48,18 +48,11 @@ public struct GridRecord: Sendable, Codable, Equatable {
     }
 
     /// The file's text: pretty-printed, sorted snake_case keys.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try ResultJSON.encode(self) }
 
     /// Reads a record written by ``json()``.
     public static func decode(_ data: Data) throws -> GridRecord {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(GridRecord.self, from: data)
+        try ResultJSON.decode(GridRecord.self, from: data)
     }
 
     /// Reads the record at `url`.
