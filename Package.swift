@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "medmnist-bench",
             dependencies: [
-                "MedCommandLine", "MedTensor", "MedLayers", "MedModels",
+                "MedCommandLine", "MedTensor", "MedLayers", "MedModels", "MedMNISTData",
                 .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
             ],
             path: "Benchmarks/medmnist-bench"

@@ -13,10 +13,12 @@ let specification = CommandSpecification(
                help: "Timed repetitions per case after three warm-up runs (the median is reported)."),
         .flag("quick", help: "Tiny sizes and one repetition, to check that the benchmarks run (CI); the figures mean nothing."),
     ],
-    positionals: [Positional("group", kind: .choice(["gemm", "conv", "models"]), help: """
+    positionals: [Positional("group", kind: .choice(["gemm", "conv", "models", "grid-cost"]), help: """
         gemm: matrix multiply, GFLOP/s (square 256–2048 and convolution/attention shapes; 1 thread and all cores). \
         conv: conv2d forward and backward, images/s (3×3, 1×1, depthwise, strided, the 7×7 stem). \
-        models: each encoder's inference and training step, images/s (cases named MODEL-RES-infer|train).
+        models: each encoder's inference and training step, images/s (cases named MODEL-RES-infer|train). \
+        grid-cost: the paper's encoders at 28/64/128/224 (train with AdamW, infer), and the projected hours of its \
+        whole grid on this machine for presets paper and fast (cases named MODEL-RES).
         """)])
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -43,5 +45,6 @@ options.repetitions = parsed.isGiven("repetitions") || !options.quick ? parsed.i
 switch parsed.positional("group")[0] {
 case "gemm": GEMMBenchmark.run(options)
 case "conv": ConvBenchmark.run(options)
+case "grid-cost": GridCostBenchmark.run(options)
 default: ModelsBenchmark.run(options)
 }
