@@ -68,6 +68,9 @@ import Testing
         #expect(partial.datasets == 1 && partial.expectedDatasets == 2)
         #expect(abs(partial.accMean - 92) < 1e-9)
         #expect(table.average(scheme: .knn, model: "vgg16", size: 64) == nil)
+        // kNN: one seed per set, no spread, so no "±" in the average (as the paper's kNN table).
+        let knn = try #require(table.average(scheme: .knn, model: "vgg16", size: 28))
+        #expect(abs(knn.accMean - 75) < 1e-9 && knn.accStd == nil && knn.aucStd == nil)
     }
 
     @Test func missingCellsAreMissingNotZero() throws {
@@ -84,7 +87,7 @@ import Testing
         #expect(markdown.contains("| vgg16 | 72.00±2.83 | — | 84.00±3.27 | — |"))
         #expect(markdown.contains("| vgg16 | 77.50±2.89 | 92.00±1.63 (1/2 sets) | 88.00±2.45 | 97.00±0.00 (1/2 sets) |"))
         // kNN: one seed, no ±.
-        #expect(markdown.contains("| vgg16 | 75.00±0.00 | — | 80.00±0.00 | — |"))
+        #expect(markdown.contains("| vgg16 | 75.00 | — | 80.00 | — |"))
         #expect(markdown.contains("| vgg16 | 70.00 | — | 85.00 | — |"))
     }
 
@@ -93,6 +96,8 @@ import Testing
         records.removeAll { $0.cell.dataset == "breastmnist" && $0.cell.scheme == .endToEnd && $0.cell.seed != Self.seeds[0] }
         let markdown = ResultsReport(ReportTable(records)).markdown()
         #expect(markdown.contains("| vgg16 | 70.00 (1/3 seeds) | — |"))
+        // The one-seed set has no spread: the average's "±" is bloodmnist's std alone; the mean is over both.
+        #expect(markdown.contains("| vgg16 | 76.50±2.94 | 92.00±1.63 (1/2 sets) |"))
     }
 
     @Test func scanSkipsErrorRecordsLocksTemporariesAndFailures() throws {
@@ -285,6 +290,13 @@ import Testing
         // vgg16 at 64 px and the extra model at 28 px miss a dataset.
         #expect(acc.contains("2 partial averages (a dataset missing) not drawn"))
         #expect(charts["cost.svg"]!.contains("Seconds per cell (log scale)"))
+    }
+
+    @Test func committedRecordTemplateIsAGridRecord() throws {
+        // make_sample_results.py writes records in this shape; if GridRecord changes, regenerate the template.
+        let record = try GridRecord.read(Fixtures.url("report/record-template.json"))
+        #expect(record.cell == GridCell(dataset: "bloodmnist", size: 28, model: "vgg16", scheme: .endToEnd, seed: 9_930_641))
+        #expect(record.result?.test.acc == 0.9485)
     }
 
     @Test func niceTicks() {

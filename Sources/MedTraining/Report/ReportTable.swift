@@ -10,7 +10,8 @@ import Foundation
 /// per-dataset means, and as its "±" the arithmetic mean of the per-dataset stds. It is *complete* when every
 /// dataset of the table is present for that scheme, model and size; otherwise it is computed over the datasets
 /// present and marked *partial* with their count (`datasets` < `expectedDatasets`), and never compared with the
-/// paper. Datasets whose std is undefined (one seed with ddof 1) do not enter the mean std.
+/// paper. Datasets with a single seed (kNN) have no spread and do not enter the mean std, so an average of
+/// single-seed cells has no "±" (as the paper's kNN table).
 public struct ReportTable: Sendable {
     /// One scheme × model × size × dataset cell.
     public struct Entry: Sendable, Equatable {
@@ -109,8 +110,8 @@ public struct ReportTable: Sendable {
         }
         return Average(
             size: size, model: model, scheme: scheme,
-            accMean: present.map(\.acc.mean).reduce(0, +) / n, accStd: meanStd(present.map(\.acc.std)),
-            aucMean: present.map(\.auc.mean).reduce(0, +) / n, aucStd: meanStd(present.map(\.auc.std)),
+            accMean: present.map(\.acc.mean).reduce(0, +) / n, accStd: meanStd(present.map { $0.seeds.count > 1 ? $0.acc.std : nil }),
+            aucMean: present.map(\.auc.mean).reduce(0, +) / n, aucStd: meanStd(present.map { $0.seeds.count > 1 ? $0.auc.std : nil }),
             seconds: present.map(\.seconds).reduce(0, +) / n,
             datasets: present.count, expectedDatasets: datasets.count)
     }
