@@ -112,6 +112,10 @@ import Testing
         try F.write(F.failed(other), under: directory.url)
         try AtomicFile.write("host 1234", to: directory.appending(failedCell.lockPath))
         try AtomicFile.write("{partial", to: directory.appending("bloodmnist/28/vgg16/.end-to-end-s1.json.tmp-host-99-ab"))
+        // A cell's run folder (kept, or left by an interrupted cell) holds the run's metrics.json, not a record.
+        let runFolder = directory.appending("bloodmnist/28/vgg16/end-to-end-s\(Self.seeds[0]).run")
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        try AtomicFile.write(try records[0].result!.json(), to: runFolder.appendingPathComponent("metrics.json"))
         let scanned = try ResultScan.scan([directory.url])
         #expect(scanned.count == records.count)
         #expect(Set(scanned.map(\.record.cell)) == Set(records.map(\.cell)))

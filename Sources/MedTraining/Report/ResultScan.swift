@@ -15,8 +15,9 @@ public struct ScannedRecord: Sendable {
 /// Finds the grid's result records under one or more folders.
 ///
 /// Every `*.json` file below each folder, at any depth, is read as a ``GridRecord``, except error records
-/// (`*.error.json`, a failed attempt), hidden files (`.NAME.tmp-…` temporaries of an unfinished atomic write) and
-/// anything under `excluding` (the report's own output folder, which may sit inside the results). Lock files
+/// (`*.error.json`, a failed attempt), hidden files (`.NAME.tmp-…` temporaries of an unfinished atomic write),
+/// cells' run folders (`<scheme>-s<seed>.run/`, whose `metrics.json` is the run's own file) and anything under
+/// `excluding` (the report's own output folder, which may sit inside the results). Lock files
 /// (`*.lock`) are not JSON and are never read. A record whose status is `failed` counts as missing, like an error
 /// record.
 ///
@@ -67,6 +68,11 @@ public enum ResultScan {
                 continue
             }
             let name = (relative as NSString).lastPathComponent
+            if name.hasSuffix(".run") {
+                // A cell's run folder (metrics.json, history, checkpoints): the run's files, not a grid record.
+                enumerator.skipDescendants()
+                continue
+            }
             guard name.hasSuffix(".json"), !name.hasSuffix(".error.json"), !name.hasPrefix(".") else { continue }
             paths.append(path)
         }
