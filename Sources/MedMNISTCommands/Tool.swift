@@ -32,7 +32,7 @@ public enum MedMNISTTool {
     /// Every command, in the order `medmnist --help` lists them.
     public static var commands: [any Command.Type] {[
         TrainCommand.self, KNNCommand.self, FeaturesCommand.self, InfoCommand.self, DownloadCommand.self, VerifyCommand.self, MontageCommand.self, EvaluateCommand.self,
-        InspectCommand.self, PredictCommand.self, SyntheticCommand.self, GridCommand.self, SystemCommand.self,
+        InspectCommand.self, PredictCommand.self, SyntheticCommand.self, GridCommand.self, ReportCommand.self, SystemCommand.self,
     ]}
 
     /// The command called `name`.
