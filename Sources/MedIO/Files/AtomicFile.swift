@@ -43,6 +43,12 @@ public final class AtomicFile: @unchecked Sendable {  // used from one thread at
 
     deinit { discard() }
 
+    /// Removes the temporary files that writers of `destination` on this host left when they were killed. Every
+    /// new writer does this; readers of a cache call it on a hit, when no writer may come for a long time.
+    public static func removeAbandonedTemporaries(of destination: URL) {
+        removeAbandonedTemporaries(in: destination.deletingLastPathComponent().path, prefix: temporaryPrefix(for: destination))
+    }
+
     /// `.NAME.tmp-HOST-`: what this host's temporary files for `destination` start with, before the pid.
     static func temporaryPrefix(for destination: URL) -> String {
         var buffer = [CChar](repeating: 0, count: 256)

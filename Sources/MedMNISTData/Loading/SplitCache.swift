@@ -94,6 +94,7 @@ public enum SplitCache {
         let labels = try expectation.checkLabels(labelArray, path: p.labels.path, key: header.labelsKey,
                                                  imagesKey: header.imagesKey, imageCount: npy.shape[0])
         let images = ImageArray(storage: storage, offset: npy.dataOffset, shape: npy.shape, layout: layout)
+        for file in [p.images, p.labels, p.header] { AtomicFile.removeAbandonedTemporaries(of: file) }
         return (images, labels)
     }
 

@@ -61,7 +61,10 @@ public struct FeatureCache: Sendable {
         let url = url(for: key)
         var outcome = Outcome.computed
         if FileManager.default.fileExists(atPath: url.path) {
-            if let cached = Self.read(url, key: key) { return (cached, .hit) }
+            if let cached = Self.read(url, key: key) {
+                AtomicFile.removeAbandonedTemporaries(of: url)  // a writer killed before this entry was complete
+                return (cached, .hit)
+            }
             outcome = .rebuilt
         }
         let features = try compute().contiguous()
