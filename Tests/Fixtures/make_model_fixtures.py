@@ -4,12 +4,12 @@
 Usage:
   python3 Tests/Fixtures/make_model_fixtures.py            reduced variants -> Tests/Fixtures/models/ (committed, ~3.8 MB)
   python3 Tests/Fixtures/make_model_fixtures.py --full     full-size models -> Tests/Fixtures/models-full/ (not committed,
-                                                            ~1.2 GB: VGG16 and AlexNet dominate); the Swift tests use
+                                                            ~2.6 GB: VGG16, AlexNet and the ViT-Bs dominate); the Swift tests use
                                                             them when present and skip otherwise
   python3 Tests/Fixtures/make_model_fixtures.py --full --only resnet18,efficientnet_b0     a subset
   python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
   python3 Tests/Fixtures/make_model_fixtures.py --vit                  only the ViT fixtures (reduced; with --full
-                                                            the full-size ones, ~1.5 GB more)
+                                                            the full-size ones, ~1.4 GB)
   python3 Tests/Fixtures/make_model_fixtures.py --verify DIR
                                                             loads DIR/swift_resnet18.safetensors into timm's
                                                             resnet18 and compares its logits with the Swift ones;

@@ -11,7 +11,7 @@ enum ModelFixtures {
     static let reducedDirectory = Fixtures.url("models")
     static let fullDirectory = Fixtures.url("models-full")
     static let regenerateHint = "full-size fixtures absent: run `python3 Tests/Fixtures/make_model_fixtures.py --full` " +
-        "(writes Tests/Fixtures/models-full/, about 1.2 GB, not committed)"
+        "(writes Tests/Fixtures/models-full/, about 2.6 GB: 1.2 for the convolutional models, 1.4 for the ViTs; not committed)"
 
     static let reducedModels = ["resnet18_reduced", "resnet50_reduced", "vgg16_reduced", "alexnet_reduced",
                                 "densenet121_reduced", "efficientnet_b0_reduced", "efficientnet_b4_reduced"] + reducedViTs
