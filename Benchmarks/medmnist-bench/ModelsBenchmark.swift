@@ -22,6 +22,14 @@ enum ModelsBenchmark {
         Case(model: "densenet121", size: 64, batch: 64, train: true),
         Case(model: "efficientnet_b0", size: 64, batch: 64, train: true),
         Case(model: "efficientnet_b0", size: 28, batch: 64, train: false),
+        // The ViTs (dynamic image size: 64 px resamples the position embedding to a 4×4 grid).
+        Case(model: "vit_tiny_patch16_224", size: 224, batch: 16, train: false),
+        Case(model: "vit_small_patch16_224", size: 224, batch: 8, train: false),
+        Case(model: "vit_base_patch16_224", size: 224, batch: 8, train: false),
+        Case(model: "vit_base_patch16_clip_224", size: 224, batch: 8, train: false),
+        Case(model: "vit_base_patch16_clip_quickgelu_224", size: 224, batch: 8, train: false),
+        Case(model: "vit_tiny_patch16_224", size: 224, batch: 16, train: true),
+        Case(model: "vit_base_patch16_224", size: 64, batch: 64, train: true),
     ]
 
     static func name(_ c: Case) -> String { "\(c.model)-\(c.size)-\(c.train ? "train" : "infer")" }

@@ -26,6 +26,10 @@ CASES = [  # as ModelsBenchmark.swift: model, size, batch, train
     ("resnet18", 224, 16, False), ("resnet18", 224, 16, True), ("alexnet", 224, 32, False),
     ("vgg16", 224, 8, False), ("densenet121", 224, 8, False), ("efficientnet_b4", 224, 8, False),
     ("densenet121", 64, 64, True), ("efficientnet_b0", 64, 64, True), ("efficientnet_b0", 28, 64, False),
+    ("vit_tiny_patch16_224", 224, 16, False), ("vit_small_patch16_224", 224, 8, False),
+    ("vit_base_patch16_224", 224, 8, False), ("vit_base_patch16_clip_224", 224, 8, False),
+    ("vit_base_patch16_clip_quickgelu_224", 224, 8, False), ("vit_tiny_patch16_224", 224, 16, True),
+    ("vit_base_patch16_224", 64, 64, True),
 ]
 
 
@@ -34,6 +38,9 @@ def create(name):
         model = torchvision.models.alexnet()
         model.classifier[6] = torch.nn.Linear(4096, 9)
         return model
+    if name.startswith("vit_"):
+        # As the Swift ViTs: any size, the position embedding resampled, small sides zero-padded.
+        return timm.create_model(name, num_classes=9, dynamic_img_size=True, dynamic_img_pad=True)
     return timm.create_model(name, num_classes=9)
 
 

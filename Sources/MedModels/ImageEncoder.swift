@@ -1,7 +1,7 @@
 import MedLayers
 import MedTensor
 
-/// What every convolutional encoder in MedModels offers, with timm's semantics: the full forward (logits),
+/// What every encoder in MedModels (convolutional or ``VisionTransformer``) offers, with timm's semantics: the full forward (logits),
 /// the trunk (`forwardFeatures`), the head, the pre-logit features that the paper's kNN and linear probe use
 /// (MEDMNIST.md §1.2, §1.5), the classifier, re-initialising it for another class count, freezing the rest, and
 /// input-size checks that say which size is the smallest the architecture accepts.
@@ -22,7 +22,8 @@ public protocol ImageEncoder: UnaryLayer {
     /// `LoadOptions(reinitializedPrefixes:)` and ``freezeBackbone()``.
     var classifierKeyPrefix: String { get }
 
-    /// The convolutional trunk: [N, C, H, W] → the last feature map [N, C', H', W'] (timm's `forward_features`).
+    /// The trunk (timm's `forward_features`): [N, C, H, W] → the last feature map [N, C', H', W'] of a
+    /// convolutional encoder, or a transformer's normalised tokens [N, tokens, width].
     func forwardFeatures(_ input: Tensor) -> Tensor
     /// Pooling, the pre-logit layers and (unless `preLogits`) the classifier (timm's `forward_head`).
     func forwardHead(_ features: Tensor, preLogits: Bool) -> Tensor
@@ -30,8 +31,9 @@ public protocol ImageEncoder: UnaryLayer {
     /// `reset_classifier`) for `numClasses` outputs; 0 removes it. The new head is trainable and in the
     /// model's current mode.
     func resetClassifier(numClasses: Int)
-    /// The side of the last feature map for an input side of `inputSize` pixels, or nil when some layer's
-    /// output would be empty (the input is too small for the architecture).
+    /// The side of the last feature map (a transformer's patch grid) for an input side of `inputSize` pixels,
+    /// or nil when some layer's output would be empty (the input is too small for the architecture) or the
+    /// architecture cannot take that side at all.
     func featureMapSize(forInputSize inputSize: Int) -> Int?
 }
 

@@ -6,6 +6,11 @@ public enum ModelRegistry {
     // holds the same numbers for the data side; a test pins the two together).
     private static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
     private static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+    // timm's IMAGENET_INCEPTION_MEAN/STD (the augreg ViTs) and OPENAI_CLIP_MEAN/STD.
+    private static let inceptionMean: [Float] = [0.5, 0.5, 0.5]
+    private static let inceptionStd: [Float] = [0.5, 0.5, 0.5]
+    private static let clipMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    private static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
     /// Architectures by timm name (torchvision's for `alexnet`) with their default tag first.
     private static let builders: [(name: String, build: @Sendable (Int, WeightInitialization) -> any ImageEncoder)] = [
@@ -16,6 +21,11 @@ public enum ModelRegistry {
         ("densenet121", { DenseNet.densenet121(numClasses: $0, initialization: $1) }),
         ("efficientnet_b0", { EfficientNet.efficientnetB0(numClasses: $0, initialization: $1) }),
         ("efficientnet_b4", { EfficientNet.efficientnetB4(numClasses: $0, initialization: $1) }),
+        ("vit_tiny_patch16_224", { VisionTransformer.vitTinyPatch16(numClasses: $0, initialization: $1) }),
+        ("vit_small_patch16_224", { VisionTransformer.vitSmallPatch16(numClasses: $0, initialization: $1) }),
+        ("vit_base_patch16_224", { VisionTransformer.vitBasePatch16(numClasses: $0, initialization: $1) }),
+        ("vit_base_patch16_clip_224", { VisionTransformer.vitBasePatch16CLIP(numClasses: $0, initialization: $1) }),
+        ("vit_base_patch16_clip_quickgelu_224", { VisionTransformer.vitBasePatch16CLIP(quickGELU: true, numClasses: $0, initialization: $1) }),
     ]
 
     /// Every architecture name ``create(_:numClasses:)`` accepts.
@@ -68,9 +78,9 @@ public enum ModelRegistry {
 
     private static func timm(_ name: String, _ size: Int, test: Int? = nil, crop: Double, testCrop: Double? = nil,
                              _ interpolation: PretrainedConfig.Interpolation, mean: [Float] = imagenetMean, std: [Float] = imagenetStd,
-                             classes: Int = 1000, first: String, classifier: String) -> PretrainedConfig {
+                             classes: Int = 1000, first: String, classifier: String, hub: String? = nil) -> PretrainedConfig {
         let (architecture, tag) = split(name)
-        return PretrainedConfig(name: name, architecture: architecture, tag: tag ?? "", hubRepository: "timm/\(name)", url: nil,
+        return PretrainedConfig(name: name, architecture: architecture, tag: tag ?? "", hubRepository: "timm/\(hub ?? name)", url: nil,
                                 inputSize: [3, size, size], testInputSize: test.map { [3, $0, $0] }, cropPct: crop,
                                 testCropPct: testCrop, cropMode: .center, interpolation: interpolation, mean: mean, std: std,
                                 numClasses: classes, firstConv: first, classifier: classifier)
@@ -118,6 +128,43 @@ public enum ModelRegistry {
                  mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], first: "conv_stem", classifier: "classifier"),
             timm("efficientnet_b4.ra2_in1k", 320, test: 384, crop: 0.875, testCrop: 1.0, .bicubic, first: "conv_stem", classifier: "classifier"),
         ]
+        // The ViTs, in timm's tag order (default first); all at 224, bicubic, centre crop. Mean/std: 0.5 for the
+        // augreg/original Google weights, ImageNet's for DINO and MAE, OpenAI CLIP's for the CLIP towers (and
+        // the bamboo tag). Head widths: 21843 (in21k), 11821 (in12k), 512 (CLIP's projection), 0 (headless).
+        typealias ViTTag = (tag: String, crop: Double, statistics: String, classes: Int)
+        let vits: [(architecture: String, tags: [ViTTag])] = [
+            ("vit_tiny_patch16_224", [("augreg_in21k_ft_in1k", 0.9, "inception", 1000), ("augreg_in21k", 0.9, "inception", 21843)]),
+            ("vit_small_patch16_224", [("augreg_in21k_ft_in1k", 0.9, "inception", 1000), ("augreg_in1k", 0.9, "inception", 1000),
+                                       ("augreg_in21k", 0.9, "inception", 21843), ("dino", 0.9, "imagenet", 0)]),
+            ("vit_base_patch16_224", [("augreg2_in21k_ft_in1k", 0.9, "inception", 1000), ("augreg_in21k_ft_in1k", 0.9, "inception", 1000),
+                                      ("orig_in21k_ft_in1k", 0.9, "inception", 1000), ("augreg_in1k", 0.9, "inception", 1000),
+                                      ("orig_in21k", 0.9, "inception", 0), ("augreg_in21k", 0.9, "inception", 21843),
+                                      ("sam_in1k", 0.9, "inception", 1000), ("bamboo", 1.0, "clip", 115217),
+                                      ("dino", 0.9, "imagenet", 0), ("mae", 0.9, "imagenet", 0)]),
+            ("vit_base_patch16_clip_224", [("laion2b_ft_in12k_in1k", 0.95, "clip", 1000), ("openai_ft_in12k_in1k", 0.95, "clip", 1000),
+                                           ("laion2b_ft_in1k", 1.0, "clip", 1000), ("openai_ft_in1k", 0.9, "clip", 1000),
+                                           ("laion2b_ft_in12k", 0.9, "clip", 11821), ("openai_ft_in12k", 0.9, "clip", 11821),
+                                           ("laion2b", 1.0, "clip", 512), ("laion400m_e32", 1.0, "clip", 512),
+                                           ("datacompxl", 1.0, "clip", 512), ("dfn2b", 1.0, "clip", 512),
+                                           ("metaclip_2pt5b", 1.0, "clip", 512), ("metaclip_400m", 1.0, "clip", 512),
+                                           ("openai", 0.9, "clip", 512)]),
+            ("vit_base_patch16_clip_quickgelu_224", [("metaclip_2pt5b", 1.0, "clip", 512), ("metaclip_400m", 1.0, "clip", 512),
+                                                     ("openai", 0.9, "clip", 512)]),
+        ]
+        for (architecture, tags) in vits {
+            for entry in tags {
+                let (mean, std) = switch entry.statistics {
+                case "inception": (inceptionMean, inceptionStd)
+                case "clip": (clipMean, clipStd)
+                default: (imagenetMean, imagenetStd)
+                }
+                // The QuickGELU names share the GELU model's weights (timm's hf_hub_id points there).
+                let hub = architecture.hasSuffix("_quickgelu_224")
+                    ? "vit_base_patch16_clip_224.\(entry.tag)" : nil
+                list.append(timm("\(architecture).\(entry.tag)", 224, crop: entry.crop, .bicubic, mean: mean, std: std,
+                                 classes: entry.classes, first: "patch_embed.proj", classifier: "head", hub: hub))
+            }
+        }
         return list
     }()
 }

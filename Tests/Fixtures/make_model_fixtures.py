@@ -4,10 +4,12 @@
 Usage:
   python3 Tests/Fixtures/make_model_fixtures.py            reduced variants -> Tests/Fixtures/models/ (committed, ~3.8 MB)
   python3 Tests/Fixtures/make_model_fixtures.py --full     full-size models -> Tests/Fixtures/models-full/ (not committed,
-                                                            ~1.2 GB: VGG16 and AlexNet dominate); the Swift tests use
+                                                            ~2.6 GB: VGG16, AlexNet and the ViT-Bs dominate); the Swift tests use
                                                             them when present and skip otherwise
   python3 Tests/Fixtures/make_model_fixtures.py --full --only resnet18,efficientnet_b0     a subset
   python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
+  python3 Tests/Fixtures/make_model_fixtures.py --vit                  only the ViT fixtures (reduced; with --full
+                                                            the full-size ones, ~1.4 GB)
   python3 Tests/Fixtures/make_model_fixtures.py --verify DIR
                                                             loads DIR/swift_resnet18.safetensors into timm's
                                                             resnet18 and compares its logits with the Swift ones;
@@ -38,11 +40,28 @@ the same configurations):
   densenet121_reduced       timm DenseNet(growth_rate=8, block_config=(2,3,4,2), bn_size=2)
   efficientnet_b0_reduced   timm _gen_efficientnet(channel_multiplier=0.125, depth_multiplier=0.5)
   efficientnet_b4_reduced   timm _gen_efficientnet(channel_multiplier=0.125, depth_multiplier=0.9)
-All with 9 classes.
+  vit_tiny_reduced          timm VisionTransformer(embed_dim=192, depth=2, num_heads=3): vit_tiny's width and heads
+  vit_small_reduced         embed_dim=96, depth=2, num_heads=6 (vit_small's head count)
+  vit_base_reduced          embed_dim=96, depth=2, num_heads=12 (vit_base's head count)
+  vit_base_dino_reduced     as vit_base_reduced with num_classes=0 (DINO: no head, the logits are the features)
+  vit_base_clip_reduced     as vit_base_reduced with CLIP's pre_norm=True and LayerNorm eps 1e-5
+  vit_base_clip_quickgelu_reduced   the same with act_layer='quick_gelu'
+All with 9 classes (but DINO). Every ViT is built with dynamic_img_size=True, dynamic_img_pad=True, as the Swift
+models are: inputs of 28 are zero-padded right/bottom to 32 (a 2x2 grid), and the position embedding is resampled
+(bicubic, antialiased, class token kept) to every grid but 14x14. Their inputs are vit_inputs.safetensors (28, 64,
+128, 224 and 72x56); their LayerNorm affine parameters, Linear biases and class token are randomised and the Linear
+weights drawn N(0, 1/fan_in) so that no part is an identity and attention is not uniform. The ViT training fixtures
+are a 2-block vit_small_reduced at 64 px (the resampled position embedding's gradient) and
+vit_base_clip_quickgelu_reduced at 28 px (padding, pre-norm, QuickGELU). The float64 references resample the
+position embedding in float64 (timm casts it to float32 for F.interpolate; the patch below keeps the dtype).
+Full-size ViTs (models-full/): vit_tiny_patch16_224, vit_small_patch16_224, vit_base_patch16_224,
+vit_base_patch16_224.dino (num_classes=0), vit_base_patch16_clip_224, vit_base_patch16_clip_quickgelu_224, with the
+same randomisation and models-full/vit_inputs.safetensors.
 """
 import argparse
 import os
 import sys
+from functools import partial
 
 import numpy as np
 import torch
@@ -56,6 +75,8 @@ from timm.models.densenet import DenseNet
 from timm.models.efficientnet import _gen_efficientnet
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from timm.models.vgg import VGG, ConvMlp
+import timm.models.vision_transformer as vision_transformer
+from timm.models.vision_transformer import VisionTransformer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUM_CLASSES = 9
@@ -71,6 +92,63 @@ def family(name):
 
 def accepts(name, h, w):
     return min(h, w) >= MIN_SIZE.get(family(name), 1)
+
+
+def is_vit(name):
+    return name.startswith("vit_")
+
+
+def resample_abs_pos_embed_keeping_dtype(posemb, new_size, old_size=None, num_prefix_tokens=1, interpolation="bicubic",
+                                         antialias=True, verbose=False, align_corners=None):
+    """timm's resample_abs_pos_embed without its cast to float32, so that the float64 reference stays float64
+    (identical for float32 models)."""
+    num_pos_tokens = posemb.shape[1]
+    if new_size[0] * new_size[1] + num_prefix_tokens == num_pos_tokens and old_size is not None \
+            and tuple(old_size) == tuple(new_size):
+        return posemb
+    if old_size is None:
+        hw = int(round((num_pos_tokens - num_prefix_tokens) ** 0.5))
+        old_size = hw, hw
+    prefix, grid = posemb[:, :num_prefix_tokens], posemb[:, num_prefix_tokens:]
+    dim = grid.shape[-1]
+    grid = grid.reshape(1, old_size[0], old_size[1], -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=new_size, mode=interpolation, align_corners=align_corners, antialias=antialias)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, -1, dim)
+    return torch.cat([prefix, grid], dim=1) if num_prefix_tokens else grid
+
+
+vision_transformer.resample_abs_pos_embed = resample_abs_pos_embed_keeping_dtype
+
+VIT_DYNAMIC = dict(dynamic_img_size=True, dynamic_img_pad=True)
+VIT_REDUCED = {
+    "vit_tiny_reduced": dict(embed_dim=192, depth=2, num_heads=3),
+    "vit_small_reduced": dict(embed_dim=96, depth=2, num_heads=6),
+    "vit_base_reduced": dict(embed_dim=96, depth=2, num_heads=12),
+    "vit_base_dino_reduced": dict(embed_dim=96, depth=2, num_heads=12, num_classes=0),
+    "vit_base_clip_reduced": dict(embed_dim=96, depth=2, num_heads=12, pre_norm=True,
+                                  norm_layer=partial(nn.LayerNorm, eps=1e-5)),
+    "vit_base_clip_quickgelu_reduced": dict(embed_dim=96, depth=2, num_heads=12, pre_norm=True,
+                                            norm_layer=partial(nn.LayerNorm, eps=1e-5), act_layer="quick_gelu"),
+}
+
+
+def randomize_transformer(model, seed):
+    """Random LayerNorm affine parameters, Linear biases and class token; Linear weights N(0, 1/fan_in) (qkv with
+    twice that std, so that attention is far from uniform)."""
+    generator = torch.Generator().manual_seed(seed + 2)
+    with torch.no_grad():
+        for name, m in model.named_modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=generator) + 0.5)
+                m.bias.copy_((torch.rand(m.bias.shape, generator=generator) - 0.5) * 0.5)
+            elif isinstance(m, nn.Linear):
+                std = (2.0 if name.endswith("qkv") else 1.0) / m.in_features ** 0.5
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * std)
+                if m.bias is not None:
+                    m.bias.copy_((torch.rand(m.bias.shape, generator=generator) - 0.5) * 0.2)
+        if getattr(model, "cls_token", None) is not None:
+            model.cls_token.copy_(torch.randn(model.cls_token.shape, generator=generator) * 0.5)
+        model.pos_embed.copy_(torch.randn(model.pos_embed.shape, generator=generator) * 0.5)
 
 
 # ---------------------------------------------------------------- models
@@ -106,12 +184,18 @@ def reduced_model(name):
         return _gen_efficientnet("efficientnet_b0", channel_multiplier=0.125, depth_multiplier=0.5, num_classes=NUM_CLASSES)
     if name == "efficientnet_b4_reduced":
         return _gen_efficientnet("efficientnet_b4", channel_multiplier=0.125, depth_multiplier=0.9, num_classes=NUM_CLASSES)
+    if name in VIT_REDUCED:
+        return VisionTransformer(**dict(dict(num_classes=NUM_CLASSES), **VIT_REDUCED[name], **VIT_DYNAMIC))
     raise ValueError(name)
 
 
 def full_model(name):
     if name == "alexnet":
         return torchvision.models.alexnet(num_classes=NUM_CLASSES)
+    if is_vit(name):
+        # DINO checkpoints have no head (num_classes=0): the model's output is its pre-logit features.
+        classes = 0 if name.endswith(".dino") else NUM_CLASSES
+        return timm.create_model(name, pretrained=False, num_classes=classes, **VIT_DYNAMIC)
     return timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES)
 
 
@@ -119,6 +203,9 @@ def make_model(name, seed):
     torch.manual_seed(seed)
     model = reduced_model(name) if name.endswith("_reduced") else full_model(name)
     randomize_batchnorm(model, seed)
+    if is_vit(name):
+        randomize_transformer(model, seed)
+    model.eval()
     return model
 
 
@@ -240,10 +327,41 @@ REDUCED = ["resnet18_reduced", "resnet50_reduced", "vgg16_reduced", "alexnet_red
            "efficientnet_b0_reduced", "efficientnet_b4_reduced"]
 FULL = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"]
 SEEDS = {name: 1000 + i for i, name in enumerate(FULL)}
+VIT_FULL = ["vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_224.dino",
+            "vit_base_patch16_clip_224", "vit_base_patch16_clip_quickgelu_224"]
+VIT_SEEDS = {name: 2000 + i for i, name in enumerate(list(VIT_REDUCED) + VIT_FULL)}
+VIT_TRAIN = [("vit_small_reduced", 64), ("vit_base_clip_quickgelu_reduced", 28)]
 
 
 def seed_of(name):
+    if name in VIT_SEEDS:
+        return VIT_SEEDS[name]
     return SEEDS[family(name)] + (0 if name.endswith("_reduced") else 100)
+
+
+def vit_inputs(seed):
+    return make_inputs(seed, {"28": (2, 28, 28), "64": (2, 64, 64), "128": (1, 128, 128), "224": (1, 224, 224),
+                              "72x56": (1, 72, 56)})
+
+
+def vit_reduced(directory):
+    os.makedirs(directory, exist_ok=True)
+    inputs = vit_inputs(13)
+    save_file(inputs, os.path.join(directory, "vit_inputs.safetensors"))
+    for name in VIT_REDUCED:
+        write_eval(name, seed_of(name), inputs, directory)
+    for name, size in VIT_TRAIN:
+        write_train(name, seed_of(name), 4, size, directory)
+
+
+def vit_full(directory, only):
+    os.makedirs(directory, exist_ok=True)
+    inputs = vit_inputs(17)
+    del inputs["input.72x56"]
+    save_file(inputs, os.path.join(directory, "vit_inputs.safetensors"))
+    for name in VIT_FULL:
+        if not only or name in only:
+            write_eval(name, seed_of(name), inputs, directory)
 
 
 def reduced(directory):
@@ -254,6 +372,7 @@ def reduced(directory):
         write_eval(name, seed_of(name), inputs, directory)
     write_train("resnet18_reduced", seed_of("resnet18_reduced"), 4, 64, directory)
     write_train("efficientnet_b0_reduced", seed_of("efficientnet_b0_reduced"), 4, 64, directory)
+    vit_reduced(directory)
 
 
 def full(directory, only, train_only=False):
@@ -267,6 +386,8 @@ def full(directory, only, train_only=False):
     for name in ("resnet18", "efficientnet_b0"):
         if not only or name in only:
             write_train(name, seed_of(name), 4, 64, directory)
+    if not train_only:
+        vit_full(directory, only)
 
 
 def verify(directory):
@@ -289,11 +410,17 @@ if __name__ == "__main__":
     parser.add_argument("--full", action="store_true", help="write full-size fixtures into models-full/")
     parser.add_argument("--only", default="", help="comma-separated full-size model names")
     parser.add_argument("--train-only", action="store_true", help="with --full: only the training fixtures")
+    parser.add_argument("--vit", action="store_true", help="only the ViT fixtures (reduced, or full-size with --full)")
     parser.add_argument("--verify", metavar="DIR",
                         help="check DIR/swift_resnet18.safetensors (written by the Swift tests with MEDMODELS_VERIFY_DIR=DIR) in timm")
     args = parser.parse_args()
     if args.verify:
         verify(args.verify)
+    elif args.vit:
+        if args.full:
+            vit_full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s])
+        else:
+            vit_reduced(os.path.join(HERE, "models"))
     elif args.full:
         full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s], args.train_only)
     else:

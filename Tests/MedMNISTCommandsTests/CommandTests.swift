@@ -154,6 +154,26 @@ let fixtureRoot = Fixtures.url("data/npz").path
         #expect(wrong.error.contains("basic.pth"))
     }
 
+    /// A ViT through the same command: 28-pixel input (zero-padded to a 2×2 patch grid), logits and the
+    /// 192-wide class-token features of vit_tiny.
+    @Test func predictRunsAVisionTransformer() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let input = directory.appending("x.npy")
+        var generator = RandomGenerator(seed: 6)
+        try Npy.write(Tensor.uniform([3, 3, 28, 28], low: -1, high: 1, generator: &generator).typedArray(), to: input)
+        let logits = directory.appending("logits.npy")
+        let run = await tool(["predict", "--model", "vit_tiny_patch16_224", "--num-classes", "4", "--input", input.path,
+                              "--output", logits.path, "--batch-size", "2"])
+        #expect(run.status == .success, "\(run.error)")
+        #expect(try Npy.read(contentsOf: logits).shape == [3, 4])
+        let features = directory.appending("features.npy")
+        let featureRun = await tool(["predict", "--model", "vit_tiny_patch16_224.augreg_in21k_ft_in1k", "--num-classes=0",
+                                     "--features", "--input", input.path, "--output", features.path])
+        #expect(featureRun.status == .success, "\(featureRun.error)")
+        #expect(try Npy.read(contentsOf: features).shape == [3, 192])
+    }
+
     @Test func systemReportsTheKernels() async {
         let run = await tool(["system", "--size", "16"])
         #expect(run.status == .success, "\(run.error)")

@@ -8,7 +8,7 @@ import Testing
 
 /// resetClassifier, freezeBackbone, head replacement on load, input-size errors, and the registry.
 @Suite struct EncoderAPITests {
-    @Test(arguments: ModelFixtures.reducedModels)
+    @Test(arguments: ModelFixtures.reducedModelsWithHead)
     func resetClassifierMakesAFreshTrainableHead(_ name: String) throws {
         let model = try ModelFixtures.model(name)
         model.eval()
@@ -30,7 +30,7 @@ import Testing
         #expect(withoutGrad { model(input) }.shape == [1, model.numFeatures])
     }
 
-    @Test(arguments: ModelFixtures.reducedModels)
+    @Test(arguments: ModelFixtures.reducedModelsWithHead)
     func freezeBackboneLeavesOnlyTheClassifierTrainable(_ name: String) throws {
         let model = try ModelFixtures.model(name)
         model.freezeBackbone()
@@ -67,7 +67,7 @@ import Testing
     @Test func inputSizeLimitsMatchPyTorch() throws {
         // Smallest sides PyTorch accepts (found by running timm/torchvision): AlexNet 63, VGG16 32, DenseNet 29.
         let expected = ["alexnet": 63, "vgg16": 32, "densenet121": 29, "resnet18": 1, "resnet50": 1,
-                        "efficientnet_b0": 1, "efficientnet_b4": 1]
+                        "efficientnet_b0": 1, "efficientnet_b4": 1, "vit_tiny_patch16_224": 1]
         for (name, minimum) in expected {
             let model = try ModelRegistry.create(name, numClasses: 9, initialization: .layerDefaults)
             #expect(model.minimumInputSize == minimum, "\(name)")
@@ -158,11 +158,15 @@ import Testing
 
     @Test func registryCreatesByTimmName() throws {
         #expect(ModelRegistry.architectures == ["alexnet", "vgg16", "resnet18", "resnet50", "densenet121",
-                                                "efficientnet_b0", "efficientnet_b4"])
+                                                "efficientnet_b0", "efficientnet_b4", "vit_tiny_patch16_224",
+                                                "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_clip_224",
+                                                "vit_base_patch16_clip_quickgelu_224"])
         let model = try ModelRegistry.create("resnet18.a1_in1k", numClasses: 9)
         #expect(model is ResNet && model.architecture == "resnet18" && model.numClasses == 9 && model.numFeatures == 512)
         let features: [String: Int] = ["alexnet": 4096, "vgg16": 4096, "resnet18": 512, "resnet50": 2048, "densenet121": 1024,
-                                       "efficientnet_b0": 1280, "efficientnet_b4": 1792]
+                                       "efficientnet_b0": 1280, "efficientnet_b4": 1792, "vit_tiny_patch16_224": 192,
+                                       "vit_small_patch16_224": 384, "vit_base_patch16_224": 768,
+                                       "vit_base_patch16_clip_224": 768, "vit_base_patch16_clip_quickgelu_224": 768]
         for name in ModelRegistry.architectures {
             let encoder = try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
             #expect(encoder.architecture == name && encoder.numFeatures == features[name], "\(name)")
@@ -219,7 +223,40 @@ import Testing
         let ra4 = try ModelRegistry.pretrainedConfig("efficientnet_b0.ra4_e3600_r224_in1k")
         #expect(ra4.mean == [0.5, 0.5, 0.5] && ra4.std == [0.5, 0.5, 0.5])
         #expect(try ModelRegistry.pretrainedConfig("alexnet").url == "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth")
-        #expect(ModelRegistry.pretrainedTags.count == 33)
+        #expect(ModelRegistry.pretrainedTags.count == 33 + 32)
+    }
+
+    /// The ViT tags (timm 1.0.31 `pretrained_cfg`s): the paper's defaults (MEDMNIST.md §1.2) with their statistics,
+    /// headless DINO, and the QuickGELU names that share the GELU tower's hub repository.
+    @Test func vitPretrainedConfigsMatchTimm() throws {
+        let half: [Float] = [0.5, 0.5, 0.5]
+        let imagenet: ([Float], [Float]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+        let clip: ([Float], [Float]) = ([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+        let expected: [(String, String, Double, [Float], [Float], Int)] = [
+            ("vit_tiny_patch16_224", "vit_tiny_patch16_224.augreg_in21k_ft_in1k", 0.9, half, half, 1000),
+            ("vit_small_patch16_224", "vit_small_patch16_224.augreg_in21k_ft_in1k", 0.9, half, half, 1000),
+            ("vit_base_patch16_224", "vit_base_patch16_224.augreg2_in21k_ft_in1k", 0.9, half, half, 1000),
+            ("vit_base_patch16_clip_224", "vit_base_patch16_clip_224.laion2b_ft_in12k_in1k", 0.95, clip.0, clip.1, 1000),
+            ("vit_base_patch16_clip_quickgelu_224", "vit_base_patch16_clip_quickgelu_224.metaclip_2pt5b", 1.0, clip.0, clip.1, 512),
+        ]
+        for (architecture, tag, crop, mean, std, classes) in expected {
+            #expect(try ModelRegistry.defaultTag(architecture) == tag)
+            let config = try ModelRegistry.pretrainedConfig(architecture)
+            #expect(config.inputSize == [3, 224, 224] && config.cropPct == crop && config.interpolation == .bicubic, "\(tag)")
+            #expect(config.mean == mean && config.std == std && config.numClasses == classes, "\(tag)")
+            #expect(config.firstConv == "patch_embed.proj" && config.classifier == "head")
+        }
+        let dino = try ModelRegistry.pretrainedConfig("vit_base_patch16_224.dino")
+        #expect(dino.mean == imagenet.0 && dino.std == imagenet.1 && dino.numClasses == 0 && dino.hubRepository == "timm/vit_base_patch16_224.dino")
+        let openai = try ModelRegistry.pretrainedConfig("vit_base_patch16_clip_quickgelu_224.openai")
+        #expect(openai.hubRepository == "timm/vit_base_patch16_clip_224.openai" && openai.cropPct == 0.9)
+        #expect(try ModelRegistry.pretrainedConfig("vit_base_patch16_clip_224.openai").hubRepository == "timm/vit_base_patch16_clip_224.openai")
+        let model = try ModelRegistry.create("vit_base_patch16_224.dino", numClasses: 0, initialization: .layerDefaults)
+        #expect(model is VisionTransformer && model.classifier == nil && model.numFeatures == 768)
+        let quick = try #require(try ModelRegistry.create("vit_base_patch16_clip_quickgelu_224", numClasses: 2,
+                                                          initialization: .layerDefaults) as? VisionTransformer)
+        #expect(quick.configuration.activation == .quickGELU && quick.configuration.preNorm && quick.configuration.normEps == 1e-5)
+        #expect(quick.patchEmbed.proj.bias == nil && quick.normPre != nil)
     }
 
     /// A ResNet-18 saved by the library loads back identically. Everything is written into a temporary

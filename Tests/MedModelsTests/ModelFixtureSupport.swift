@@ -11,11 +11,38 @@ enum ModelFixtures {
     static let reducedDirectory = Fixtures.url("models")
     static let fullDirectory = Fixtures.url("models-full")
     static let regenerateHint = "full-size fixtures absent: run `python3 Tests/Fixtures/make_model_fixtures.py --full` " +
-        "(writes Tests/Fixtures/models-full/, about 1.2 GB, not committed)"
+        "(writes Tests/Fixtures/models-full/, about 2.6 GB: 1.2 for the convolutional models, 1.4 for the ViTs; not committed)"
 
     static let reducedModels = ["resnet18_reduced", "resnet50_reduced", "vgg16_reduced", "alexnet_reduced",
-                                "densenet121_reduced", "efficientnet_b0_reduced", "efficientnet_b4_reduced"]
-    static let fullModels = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"]
+                                "densenet121_reduced", "efficientnet_b0_reduced", "efficientnet_b4_reduced"] + reducedViTs
+    /// The reduced models built with a classifier (all but DINO's).
+    static var reducedModelsWithHead: [String] { reducedModels.filter { $0 != "vit_base_dino_reduced" } }
+    /// Two-block ViTs (make_model_fixtures.py's VIT_REDUCED): every flag of the family at a small width.
+    static let reducedViTs = ["vit_tiny_reduced", "vit_small_reduced", "vit_base_reduced", "vit_base_dino_reduced",
+                              "vit_base_clip_reduced", "vit_base_clip_quickgelu_reduced"]
+    static let fullModels = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"] + fullViTs
+    static let fullViTs = ["vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_224.dino",
+                           "vit_base_patch16_clip_224", "vit_base_patch16_clip_quickgelu_224"]
+
+    /// The inputs file of a fixture: the ViTs have their own (with 128 px), the convolutional models share `inputs`.
+    static func inputs(for name: String) -> String { name.hasPrefix("vit_") ? "vit_inputs" : "inputs" }
+
+    /// The reduced ViT configurations of make_model_fixtures.py (dynamic size and padding, as the registry's).
+    static func reducedViT(_ name: String) -> VisionTransformer? {
+        var configuration: VisionTransformer.Configuration
+        var classes = 9
+        switch name {
+        case "vit_tiny_reduced": configuration = .init(embedDim: 192, depth: 2, numHeads: 3)
+        case "vit_small_reduced": configuration = .init(embedDim: 96, depth: 2, numHeads: 6)
+        case "vit_base_reduced": configuration = .init(embedDim: 96, depth: 2, numHeads: 12)
+        case "vit_base_dino_reduced": configuration = .init(embedDim: 96, depth: 2, numHeads: 12); classes = 0
+        case "vit_base_clip_reduced", "vit_base_clip_quickgelu_reduced":
+            configuration = .vitBaseCLIP(quickGELU: name.contains("quickgelu"))
+            (configuration.embedDim, configuration.depth) = (96, 2)
+        default: return nil
+        }
+        return VisionTransformer(configuration, numClasses: classes, architecture: name)
+    }
 
     static func url(_ name: String, full: Bool) -> URL {
         (full ? fullDirectory : reducedDirectory).appendingPathComponent("\(name).safetensors")
@@ -23,7 +50,7 @@ enum ModelFixtures {
 
     static func exists(_ name: String, full: Bool) -> Bool { FileManager.default.fileExists(atPath: url(name, full: full).path) }
 
-    static var fullAvailable: Bool { exists("inputs", full: true) }
+    static var fullAvailable: Bool { exists("inputs", full: true) || exists("vit_inputs", full: true) }
 
     static func read(_ name: String, full: Bool) throws -> SafeTensorsFile {
         try SafeTensorsFile.read(contentsOf: url(name, full: full))
@@ -32,7 +59,8 @@ enum ModelFixtures {
     /// The Swift model for a fixture name: the registry's for full-size names, the same reduced configuration
     /// as the script for `*_reduced`.
     static func model(_ name: String) throws -> any ImageEncoder {
-        switch name {
+        if let vit = reducedViT(name) { return vit }
+        return switch name {
         case "resnet18_reduced": ResNet(block: .basic, layers: [1, 1, 1, 1], channels: [8, 16, 24, 32], numClasses: 9)
         case "resnet50_reduced": ResNet(block: .bottleneck, layers: [1, 1, 1, 1], channels: [4, 8, 12, 16], numClasses: 9)
         case "vgg16_reduced":
@@ -41,6 +69,8 @@ enum ModelFixtures {
         case "densenet121_reduced": DenseNet(growthRate: 8, blockConfig: [2, 3, 4, 2], bnSize: 2, numClasses: 9)
         case "efficientnet_b0_reduced": EfficientNet(channelMultiplier: 0.125, depthMultiplier: 0.5, numClasses: 9)
         case "efficientnet_b4_reduced": EfficientNet(channelMultiplier: 0.125, depthMultiplier: 0.9, numClasses: 9)
+        // DINO's checkpoints have no head.
+        case "vit_base_patch16_224.dino": try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
         default: try ModelRegistry.create(name, numClasses: 9, initialization: .layerDefaults)   // weights are loaded
         }
     }
@@ -69,7 +99,7 @@ extension SafeTensorsFile {
 func evalParity(_ name: String, full: Bool) throws
     -> [(resolution: String, logits: Double, features: Double, torch: String)] {
     let file = try ModelFixtures.read(name, full: full)
-    let inputs = try ModelFixtures.read("inputs", full: full)
+    let inputs = try ModelFixtures.read(ModelFixtures.inputs(for: name), full: full)
     let model = try RandomState.withSeed(1) { try ModelFixtures.model(name) }
     try model.loadStateDict(file.entries(prefix: "param."))
     model.eval()

@@ -72,7 +72,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["resnet18_reduced", "efficientnet_b0_reduced"])
+    /// The two ViTs are 2-block models: vit_small_reduced at 64 px (the gradient through the resampled
+    /// position embedding) and vit_base_clip_quickgelu_reduced at 28 px (zero padding, pre-norm, QuickGELU).
+    @Test(arguments: ["resnet18_reduced", "efficientnet_b0_reduced", "vit_small_reduced", "vit_base_clip_quickgelu_reduced"])
     func reducedTrainingStepMatchesPyTorch(_ name: String) throws {
         try Self.check(name, full: false)
     }

@@ -50,6 +50,11 @@ extension ModelRegistry {
         if config.hubRepository == nil, let direct = config.url.flatMap(URL.init(string:)) {
             return try await cachedDirectDownload(config, from: direct, configuration: configuration)
         }
+        // Usually `timm/{architecture}.{tag}`; some names share another's repository (the QuickGELU CLIP towers use
+        // `timm/vit_base_patch16_clip_224.openai`), and are downloaded and cached under that name.
+        if let repository = config.hubRepository, repository.hasPrefix("timm/"), repository != "timm/\(config.name)" {
+            return try await PretrainedWeights.localURL(name: String(repository.dropFirst("timm/".count)), configuration: configuration)
+        }
         return try await PretrainedWeights.localURL(model: config.architecture, tag: config.tag, configuration: configuration)
     }
 

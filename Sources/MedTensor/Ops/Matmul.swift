@@ -14,6 +14,12 @@ extension Tensor {
         guard let batch = broadcastShape(Array(shape.dropLast(2)), Array(other.shape.dropLast(2))) else {
             preconditionFailure("matmul: batch dimensions of \(shape) and \(other.shape) do not broadcast")
         }
+        // [batch…, m, k] · [k, n] (a Linear layer over tokens): one GEMM over batch·m rows when the rows fold
+        // into a matrix without a copy. Besides the larger, faster product, the weight's gradient is then one
+        // GEMM too, instead of a [batch…, k, n] stack of per-sample products summed afterwards.
+        if other.rank == 2 && rank > 2 && k > 0, layout.stridesForView([count / k, k]) != nil {
+            return reshaped([count / k, k]).matmul(other).reshaped(batch + [m, n])
+        }
         let a = detached().expanded(to: batch + [m, k]), b = other.detached().expanded(to: batch + [k, n])
         let result = Tensor.uninitialized(batch + [m, n])
         Tensor.batchedGEMM(a, b, into: result)
