@@ -43,11 +43,12 @@ enum EvaluateCommand: Command {
         let metrics: Metrics
         if let folder = parsed.string("save-csv") {
             let run = parsed.string("run") ?? PredictionCSV.defaultRun()
-            let (m, url) = try evaluator.evaluate(scores, saveTo: URL(fileURLWithPath: folder), run: run)
+            // What is wrong with the scores is said of their file (file errors of the CSV pass through).
+            let (m, url) = try FileError.wrapping(path: scoresPath) { try evaluator.evaluate(scores, saveTo: URL(fileURLWithPath: folder), run: run) }
             metrics = m
             console.writeError("wrote \(url.path)")
         } else {
-            metrics = try evaluator.evaluate(scores)
+            metrics = try FileError.wrapping(path: scoresPath) { try evaluator.evaluate(scores) }
         }
         let fields = [
             "\"dataset\": \(DataOptions.jsonString(info.flag))", "\"size\": \(size)",

@@ -56,7 +56,7 @@ enum PredictCommand: Command {
         guard array.dtype == .float32 else {
             throw CommandFailure("\(inputPath): expected Float32 images, found \(array.dtype.rawValue)")
         }
-        try model.validateInput(shape: array.shape)
+        try FileError.wrapping(path: inputPath) { try model.validateInput(shape: array.shape) }
         let images = Tensor(array)
         let wantFeatures = parsed.flag("features")
         var outputs: [Tensor] = []

@@ -120,6 +120,8 @@ public enum MedMNISTTool {
 
     /// Runs the tool on the process's arguments and exits with its status.
     public static func main() async -> Never {
+        // A write past RLIMIT_FSIZE (a full quota) must fail with EFBIG and a message, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let status = await run(Array(CommandLine.arguments.dropFirst()), console: StandardConsole())
         exit(status.rawValue)
     }
