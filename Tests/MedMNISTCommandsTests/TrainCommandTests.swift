@@ -141,10 +141,17 @@ func result(in folder: URL) throws -> ExperimentResult {
     @Test func modelThatDoesNotFitFailsAndLeavesNothing() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let npz = try syntheticNpz(in: directory), output = directory.appending("run")
-        let run = await tool(["train", "--npz", npz, "--model", "vgg16", "-o", output.path])
+        let npz = directory.appending("volumes.npz"), output = directory.appending("run")
+        var arrays: [(key: String, array: TypedArray)] = []
+        for (split, count) in [(Split.train, 8), (.val, 4), (.test, 4)] {
+            arrays.append((split.imagesKey, TypedArray(uint8s: [UInt8](repeating: 9, count: count * 28 * 28 * 28), shape: [count, 28, 28, 28])))
+            arrays.append((split.labelsKey, TypedArray(uint8s: (0..<count).map { UInt8($0 % 2) }, shape: [count, 1])))
+        }
+        try Npz.write(arrays, to: npz)
+        let run = await tool(["train", "--npz", npz.path, "-o", output.path])
         #expect(run.status == .failure)
-        #expect(run.firstErrorLine.hasPrefix("medmnist train: vgg16 needs inputs of at least 32×32"), "\(run.firstErrorLine)")
+        #expect(run.firstErrorLine.hasPrefix("medmnist train: resnet18 is an encoder of 2D images, but volumes holds 3D volumes"),
+                "\(run.firstErrorLine)")
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 

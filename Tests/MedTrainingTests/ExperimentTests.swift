@@ -106,6 +106,29 @@ import Testing
         #expect(probed.test.acc >= 0.95, "cached probe: \(probed.test.acc)")
     }
 
+    /// A generated set of 28³ volumes with binary labels, as MedMNIST's 3D files hold them.
+    static func writeVolumes(to url: URL) throws {
+        var arrays: [(key: String, array: TypedArray)] = []
+        for (split, count) in [(Split.train, 8), (.val, 4), (.test, 4)] {
+            arrays.append((split.imagesKey, TypedArray(uint8s: [UInt8](repeating: 9, count: count * 28 * 28 * 28), shape: [count, 28, 28, 28])))
+            arrays.append((split.labelsKey, TypedArray(uint8s: (0..<count).map { UInt8($0 % 2) }, shape: [count, 1])))
+        }
+        try Npz.write(arrays, to: url)
+    }
+
+    /// The fast preset pads native images smaller than the architecture's smallest input up to it (AlexNet: 63),
+    /// and says so in the result's notes.
+    @Test func smallImagesArePaddedToTheSmallestInput() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try Self.writeSet(in: directory, counts: (32, 16, 16))
+        var specification = Self.specification(.knn, data: data)
+        specification.model = "alexnet"
+        let result = try await Experiment.run(specification, environment: ExperimentEnvironment(downloader: nil,
+                                              featureCache: FeatureCache(directory: directory.appending("features"))))
+        #expect(result.notes.contains("28-px images zero-padded to 63, the smallest input alexnet accepts"), "\(result.notes)")
+    }
+
     @Test func problemsAreTypedErrorsBeforeTraining() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -115,10 +138,12 @@ import Testing
         var unknown = Self.specification(.endToEnd, data: data)
         unknown.model = "resnet19"
         await #expect(throws: ModelRegistryError.self) { try await Experiment.run(unknown, environment: ExperimentEnvironment(downloader: nil)) }
-        // AlexNet needs 63 pixels at least; the fast preset feeds it 28.
-        var small = Self.specification(.endToEnd, data: data)
-        small.model = "alexnet"
-        await #expect(throws: ModelDataMismatch.self) { try await Experiment.run(small, environment: ExperimentEnvironment(downloader: nil)) }
+        // Volumes do not fit a 2D encoder.
+        let volumes = directory.appending("volumes.npz")
+        try Self.writeVolumes(to: volumes)
+        await #expect(throws: ModelDataMismatch.self) {
+            try await Experiment.run(Self.specification(.endToEnd, data: volumes), environment: ExperimentEnvironment(downloader: nil))
+        }
         var zeroEpochs = Self.specification(.endToEnd, data: data)
         zeroEpochs.training.maxEpochs = 0
         await #expect(throws: TrainingConfigurationError.self) {

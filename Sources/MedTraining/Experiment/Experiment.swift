@@ -57,7 +57,8 @@ public enum Experiment {
         phase = clock.now
         let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.numClasses, environment: environment)
         seconds.model = lap(phase)
-        let transform = try ImageTransform.forModel(specification.model, resolution: training.resolution)
+        let (transform, paddedTo) = try ImageTransform.forModel(specification.model, encoder: model, side: splits.train.size,
+                                                                 resolution: training.resolution)
         try ModelDataCompatibility.validate(model: model, for: splits.train, transform: transform,
                                             use: specification.scheme.usesFrozenFeatures ? .features : .logits)
         if let output { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
@@ -67,6 +68,9 @@ public enum Experiment {
         var cacheOutcomes: [String: String] = [:]
         var notes = training.preset == .fast
             ? ["preset fast: native resolution fed to the model (the paper pads to 224)"] : ["preset paper: zero padding to 224 after normalisation"]
+        if let paddedTo {
+            notes.append("\(splits.train.size)-px images zero-padded to \(paddedTo), the smallest input \(model.architecture) accepts")
+        }
         switch specification.scheme {
         case .endToEnd, .linearProbe:
             let trainer = try Trainer(model: model, task: splits.train.task, configuration: training, checkpointDirectory: output)
@@ -150,7 +154,8 @@ public enum Experiment {
         let splits = try await loadSplits(specification.data, environment)
         let data = split == .train ? splits.train : split == .val ? splits.val : splits.test
         let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.numClasses, environment: environment)
-        let transform = try ImageTransform.forModel(specification.model, resolution: specification.training.resolution)
+        let transform = try ImageTransform.forModel(specification.model, encoder: model, side: data.size,
+                                                    resolution: specification.training.resolution).transform
         try ModelDataCompatibility.validate(model: model, for: data, transform: transform, use: .features)
         return try cachedFeatures(of: model, weightsIdentity: weightsIdentity, data: data, split: split, specification: specification,
                                   transform: transform, batchSize: specification.training.evaluationBatchSize, environment: environment)

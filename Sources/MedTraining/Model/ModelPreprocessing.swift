@@ -33,6 +33,18 @@ extension ImageTransform {
         try forModel(ModelRegistry.pretrainedConfig(model), resolution: resolution)
     }
 
+    /// The pipeline for `encoder` (built as `model`) on images of `side` pixels: ``forModel(_:resolution:)``,
+    /// except that the `fast` preset's native images smaller than the architecture's smallest input (VGG16 needs
+    /// 32, DenseNet-121 29, AlexNet 63) are zero-padded up to that smallest input, as the paper pads to 224, so
+    /// that every encoder runs at every size. Returns the padding applied, if any, for the run's notes.
+    public static func forModel(_ model: String, encoder: any ImageEncoder, side: Int, resolution: InputResolution)
+        throws -> (transform: ImageTransform, paddedTo: Int?) {
+        guard resolution == .native, side < encoder.minimumInputSize else {
+            return (try forModel(model, resolution: resolution), nil)
+        }
+        return (try forModel(model, resolution: .padded(to: encoder.minimumInputSize)), encoder.minimumInputSize)
+    }
+
     /// ``forModel(_:resolution:)`` for a configuration in hand.
     public static func forModel(_ config: PretrainedConfig, resolution: InputResolution = .paper) -> ImageTransform {
         let padTo: Int? = switch resolution {
