@@ -1,6 +1,7 @@
 // frozen-features: the paper's two frozen-backbone schemes on one set of features — kNN (k = 11) and a linear
-// probe trained on cached features — with a randomly initialised ResNet-18 here; pass a checkpoint (a timm
-// `.safetensors` or `.pth`) to probe pretrained weights instead. (ViTs plug in the same way once registered.)
+// probe trained on cached features — with a frozen, randomly initialised ViT-Tiny/16 here (28-px images are
+// zero-padded to its 32-px patch grid, as timm's dynamic_img_pad); pass a checkpoint (a timm `.safetensors` or
+// `.pth` of vit_tiny_patch16_224) to probe pretrained weights instead.
 //
 //   swift run -c release frozen-features [weights.safetensors]
 import Foundation
@@ -12,12 +13,12 @@ let val = try SyntheticDataset.split(.val, count: 256, pattern: .stripes)
 let test = try SyntheticDataset.split(.test, count: 256, pattern: .stripes)
 let weights = CommandLine.arguments.dropFirst().first.map { URL(fileURLWithPath: $0) }
 let encoder = try RandomState.withSeed(0) {
-    try weights.map { try ModelRegistry.create("resnet18", numClasses: train.numClasses, weights: $0) }
-        ?? ModelRegistry.create("resnet18", numClasses: train.numClasses)
+    try weights.map { try ModelRegistry.create("vit_tiny_patch16_224", numClasses: train.numClasses, weights: $0) }
+        ?? ModelRegistry.create("vit_tiny_patch16_224", numClasses: train.numClasses)
 }
-let transform = try ImageTransform.forModel("resnet18", resolution: .native)
+let transform = try ImageTransform.forModel("vit_tiny_patch16_224", resolution: .native)
 
-// Pre-logit features of every split, backbone in evaluation mode: [N, 512].
+// Pre-logit features of every split, backbone in evaluation mode: [N, 192] (the class token after the final norm).
 @MainActor func features(_ split: MedMNISTSplit) throws -> Tensor {
     try FeatureExtraction.features(of: encoder, source: ImageBatches(split, transform: transform), batchSize: 256)
 }
