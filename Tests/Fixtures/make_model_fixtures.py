@@ -196,8 +196,12 @@ def randomize_transformer(model, seed):
             model.cls_token.copy_(torch.randn(model.cls_token.shape, generator=generator) * 0.5)
         model.pos_embed.copy_(torch.randn(model.pos_embed.shape, generator=generator) * 0.5)
         for name, p in model.named_parameters():
-            if "rel_pos_" in name:   # SAM's tables start at zero
-                p.copy_(torch.randn(p.shape, generator=generator) * 0.5)
+            if "rel_pos_" in name:
+                # SAM's tables start at zero. Std 0.5 for 8-wide heads (the reduced model), scaled by
+                # sqrt(8 / head width) so that the bias q . R has the same spread at any head width: with 0.5 at
+                # 64-wide heads the full model's softmaxes are so peaked that PyTorch's own float32 is off by
+                # 1.3e-4 from float64 at 128 px.
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.5 * (8 / p.shape[1]) ** 0.5)
 
 
 # ---------------------------------------------------------------- models
