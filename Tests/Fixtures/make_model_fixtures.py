@@ -10,6 +10,8 @@ Usage:
   python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
   python3 Tests/Fixtures/make_model_fixtures.py --vit                  only the ViT fixtures (reduced; with --full
                                                             the full-size ones, ~1.4 GB)
+  python3 Tests/Fixtures/make_model_fixtures.py --eva-sam              only the EVA-02 and SAM fixtures (reduced, ~9 MB;
+                                                            with --full the full-size ones, ~0.7 GB)
   python3 Tests/Fixtures/make_model_fixtures.py --verify DIR
                                                             loads DIR/swift_resnet18.safetensors into timm's
                                                             resnet18 and compares its logits with the Swift ones;
@@ -57,6 +59,15 @@ position embedding in float64 (timm casts it to float32 for F.interpolate; the p
 Full-size ViTs (models-full/): vit_tiny_patch16_224, vit_small_patch16_224, vit_base_patch16_224,
 vit_base_patch16_224.dino (num_classes=0), vit_base_patch16_clip_224, vit_base_patch16_clip_quickgelu_224, with the
 same randomisation and models-full/vit_inputs.safetensors.
+EVA-02 and SAM (on the ViTs' inputs): eva02_base_reduced is timm's Eva with eva02_base_patch16_clip_224's flags
+(EVA_FLAGS) at width 128 with 2 blocks of 2 heads (64 wide: the full model's 16 rotary bands per axis), built with
+dynamic_img_size=True, dynamic_img_pad=True; samvit_base_reduced is VisionTransformerSAM for 1024 px at width 96
+with 2 blocks (block 0 windowed, block 1 global) and a 32-wide neck. SAM's patch embedding is built with
+dynamic_img_pad=True (SAM_EMBED): timm's samvit rejects sides that are not a multiple of 16 (28, 72x56); with
+the flag it pads them as the Swift model does, and is unchanged at multiples of 16. Their relative-position
+tables are randomised too (zero at timm's init). train_eva02_base_reduced is one step at 64 px. The float64
+references resample both position embeddings in float64; timm builds the rotary table in float32 for every model
+dtype, as the Swift model does. Full size (models-full/): eva02_base_patch16_clip_224, samvit_base_patch16.
 """
 import argparse
 import os
