@@ -197,7 +197,7 @@ public final class Eva: Module, ImageEncoder {
         inputSize > 0 ? (inputSize + configuration.patchSize - 1) / configuration.patchSize : nil
     }
 
-    /// timm `eva02_base_patch16_clip_224`: 85.8M parameters with 1000 classes.
+    /// timm `eva02_base_patch16_clip_224`: 86.6M parameters with 1000 classes (85.9M without a head).
     public static func eva02BasePatch16CLIP(numClasses: Int = 1000, dropRate: Float = 0, dropPathRate: Float = 0,
                                             initialization: WeightInitialization = .timm) -> Eva {
         var configuration = Configuration.eva02BaseCLIP

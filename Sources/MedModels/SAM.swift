@@ -185,7 +185,7 @@ public final class VisionTransformerSAM: Module, ImageEncoder {
         inputSize > 0 ? (inputSize + configuration.patchSize - 1) / configuration.patchSize : nil
     }
 
-    /// timm `samvit_base_patch16`: 89.7M parameters with 1000 classes.
+    /// timm `samvit_base_patch16`: 89.9M parameters with 1000 classes (89.7M without a head, as the `sa1b` checkpoint).
     public static func samvitBasePatch16(numClasses: Int = 1000, dropRate: Float = 0, dropPathRate: Float = 0,
                                          initialization: WeightInitialization = .timm) -> VisionTransformerSAM {
         var configuration = Configuration.samBase
