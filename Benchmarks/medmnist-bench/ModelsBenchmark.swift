@@ -30,6 +30,9 @@ enum ModelsBenchmark {
         Case(model: "vit_base_patch16_clip_quickgelu_224", size: 224, batch: 8, train: false),
         Case(model: "vit_tiny_patch16_224", size: 224, batch: 16, train: true),
         Case(model: "vit_base_patch16_224", size: 64, batch: 64, train: true),
+        // EVA-02 (rotary embedding rebuilt per grid) and SAM (at 224: a 14×14 grid, one window per windowed block).
+        Case(model: "eva02_base_patch16_clip_224", size: 224, batch: 8, train: false),
+        Case(model: "samvit_base_patch16", size: 224, batch: 8, train: false),
     ]
 
     static func name(_ c: Case) -> String { "\(c.model)-\(c.size)-\(c.train ? "train" : "infer")" }

@@ -29,7 +29,8 @@ CASES = [  # as ModelsBenchmark.swift: model, size, batch, train
     ("vit_tiny_patch16_224", 224, 16, False), ("vit_small_patch16_224", 224, 8, False),
     ("vit_base_patch16_224", 224, 8, False), ("vit_base_patch16_clip_224", 224, 8, False),
     ("vit_base_patch16_clip_quickgelu_224", 224, 8, False), ("vit_tiny_patch16_224", 224, 16, True),
-    ("vit_base_patch16_224", 64, 64, True),
+    ("vit_base_patch16_224", 64, 64, True), ("eva02_base_patch16_clip_224", 224, 8, False),
+    ("samvit_base_patch16", 224, 8, False),
 ]
 
 
@@ -41,6 +42,14 @@ def create(name):
     if name.startswith("vit_"):
         # As the Swift ViTs: any size, the position embedding resampled, small sides zero-padded.
         return timm.create_model(name, num_classes=9, dynamic_img_size=True, dynamic_img_pad=True)
+    if name.startswith("eva02_"):
+        return timm.create_model(name, num_classes=9, dynamic_img_size=True, dynamic_img_pad=True)
+    if name.startswith("samvit_"):
+        # As the Swift SAM: sides that are not a multiple of 16 zero-padded (timm's samvit rejects them).
+        from functools import partial
+        from timm.layers import Format, PatchEmbed
+        return timm.create_model(name, num_classes=9, embed_layer=partial(
+            PatchEmbed, output_fmt=Format.NHWC, strict_img_size=False, dynamic_img_pad=True))
     return timm.create_model(name, num_classes=9)
 
 

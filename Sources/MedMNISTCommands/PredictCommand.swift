@@ -10,7 +10,7 @@ enum PredictCommand: Command {
         name: "predict", abstract: "Run a model on an .npy batch (eval mode) and write logits or features as .npy.",
         options: [
             Option("model", required: true, valueName: "name",
-                   help: "timm name, e.g. resnet18, efficientnet_b0, vgg16, densenet121, alexnet (a tag such as resnet18.a1_in1k is accepted)."),
+                   help: "timm name, e.g. resnet18, efficientnet_b0, vgg16, densenet121, alexnet, vit_base_patch16_224, eva02_base_patch16_clip_224, samvit_base_patch16 (a tag such as resnet18.a1_in1k is accepted)."),
             Option("input", kind: .path(extensions: ["npy"]), required: true, help: "Float32 (N, C, H, W) images, fed as they are."),
             Option("output", kind: .path(extensions: ["npy"]), required: true, help: "Where to write the Float32 logits or features."),
             Option("weights", kind: .path(extensions: ["safetensors", "pth", "bin", "pt"]), valueName: "file",

@@ -26,6 +26,8 @@ public enum ModelRegistry {
         ("vit_base_patch16_224", { VisionTransformer.vitBasePatch16(numClasses: $0, initialization: $1) }),
         ("vit_base_patch16_clip_224", { VisionTransformer.vitBasePatch16CLIP(numClasses: $0, initialization: $1) }),
         ("vit_base_patch16_clip_quickgelu_224", { VisionTransformer.vitBasePatch16CLIP(quickGELU: true, numClasses: $0, initialization: $1) }),
+        ("eva02_base_patch16_clip_224", { Eva.eva02BasePatch16CLIP(numClasses: $0, initialization: $1) }),
+        ("samvit_base_patch16", { VisionTransformerSAM.samvitBasePatch16(numClasses: $0, initialization: $1) }),
     ]
 
     /// Every architecture name ``create(_:numClasses:)`` accepts.
@@ -165,6 +167,11 @@ public enum ModelRegistry {
                                  classes: entry.classes, first: "patch_embed.proj", classifier: "head", hub: hub))
             }
         }
+        // EVA-02 CLIP (the 512-wide CLIP projection as its head) and SAM (headless, trained at 1024 px).
+        list.append(timm("eva02_base_patch16_clip_224.merged2b", 224, crop: 0.9, .bicubic, mean: clipMean, std: clipStd,
+                         classes: 512, first: "patch_embed.proj", classifier: "head"))
+        list.append(timm("samvit_base_patch16.sa1b", 1024, crop: 1.0, .bicubic, classes: 0, first: "patch_embed.proj",
+                         classifier: "head.fc"))
         return list
     }()
 }

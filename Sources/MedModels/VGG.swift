@@ -36,7 +36,7 @@ public final class ConvMlp: Module, UnaryLayer {
 public final class ClassifierHead: Module, UnaryLayer {
     public let globalPool: GlobalAvgPool
     public let drop: Dropout
-    public fileprivate(set) var fc: Linear?
+    public internal(set) var fc: Linear?
 
     public init(inFeatures: Int, numClasses: Int, dropRate: Float = 0) {
         globalPool = GlobalAvgPool()

@@ -10,6 +10,8 @@ Usage:
   python3 Tests/Fixtures/make_model_fixtures.py --full --train-only                        training fixtures only
   python3 Tests/Fixtures/make_model_fixtures.py --vit                  only the ViT fixtures (reduced; with --full
                                                             the full-size ones, ~1.4 GB)
+  python3 Tests/Fixtures/make_model_fixtures.py --eva-sam              only the EVA-02 and SAM fixtures (reduced, ~9 MB;
+                                                            with --full the full-size ones, ~0.7 GB)
   python3 Tests/Fixtures/make_model_fixtures.py --verify DIR
                                                             loads DIR/swift_resnet18.safetensors into timm's
                                                             resnet18 and compares its logits with the Swift ones;
@@ -57,6 +59,15 @@ position embedding in float64 (timm casts it to float32 for F.interpolate; the p
 Full-size ViTs (models-full/): vit_tiny_patch16_224, vit_small_patch16_224, vit_base_patch16_224,
 vit_base_patch16_224.dino (num_classes=0), vit_base_patch16_clip_224, vit_base_patch16_clip_quickgelu_224, with the
 same randomisation and models-full/vit_inputs.safetensors.
+EVA-02 and SAM (on the ViTs' inputs): eva02_base_reduced is timm's Eva with eva02_base_patch16_clip_224's flags
+(EVA_FLAGS) at width 128 with 2 blocks of 2 heads (64 wide: the full model's 16 rotary bands per axis), built with
+dynamic_img_size=True, dynamic_img_pad=True; samvit_base_reduced is VisionTransformerSAM for 1024 px at width 96
+with 2 blocks (block 0 windowed, block 1 global) and a 32-wide neck. SAM's patch embedding is built with
+dynamic_img_pad=True (SAM_EMBED): timm's samvit rejects sides that are not a multiple of 16 (28, 72x56); with
+the flag it pads them as the Swift model does, and is unchanged at multiples of 16. Their relative-position
+tables are randomised too (zero at timm's init). train_eva02_base_reduced is one step at 64 px. The float64
+references resample both position embeddings in float64; timm builds the rotary table in float32 for every model
+dtype, as the Swift model does. Full size (models-full/): eva02_base_patch16_clip_224, samvit_base_patch16.
 """
 import argparse
 import os
@@ -75,8 +86,13 @@ from timm.models.densenet import DenseNet
 from timm.models.efficientnet import _gen_efficientnet
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from timm.models.vgg import VGG, ConvMlp
+import timm.models.eva as eva
 import timm.models.vision_transformer as vision_transformer
+import timm.models.vision_transformer_sam as vision_transformer_sam
+from timm.layers import Format, PatchEmbed
+from timm.models.eva import Eva
 from timm.models.vision_transformer import VisionTransformer
+from timm.models.vision_transformer_sam import VisionTransformerSAM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUM_CLASSES = 9
@@ -98,6 +114,18 @@ def is_vit(name):
     return name.startswith("vit_")
 
 
+def is_eva(name):
+    return name.startswith("eva02_")
+
+
+def is_sam(name):
+    return name.startswith("samvit_")
+
+
+def is_transformer(name):
+    return is_vit(name) or is_eva(name) or is_sam(name)
+
+
 def resample_abs_pos_embed_keeping_dtype(posemb, new_size, old_size=None, num_prefix_tokens=1, interpolation="bicubic",
                                          antialias=True, verbose=False, align_corners=None):
     """timm's resample_abs_pos_embed without its cast to float32, so that the float64 reference stays float64
@@ -117,7 +145,18 @@ def resample_abs_pos_embed_keeping_dtype(posemb, new_size, old_size=None, num_pr
     return torch.cat([prefix, grid], dim=1) if num_prefix_tokens else grid
 
 
+def resample_abs_pos_embed_nhwc_keeping_dtype(posemb, new_size, interpolation="bicubic", antialias=True, verbose=False):
+    """timm's resample_abs_pos_embed_nhwc (SAM) without its cast to float32 (identical for float32 models)."""
+    if new_size[0] == posemb.shape[-3] and new_size[1] == posemb.shape[-2]:
+        return posemb
+    posemb = posemb.reshape(1, posemb.shape[-3], posemb.shape[-2], posemb.shape[-1]).permute(0, 3, 1, 2)
+    posemb = F.interpolate(posemb, size=new_size, mode=interpolation, antialias=antialias)
+    return posemb.permute(0, 2, 3, 1)
+
+
 vision_transformer.resample_abs_pos_embed = resample_abs_pos_embed_keeping_dtype
+eva.resample_abs_pos_embed = resample_abs_pos_embed_keeping_dtype
+vision_transformer_sam.resample_abs_pos_embed_nhwc = resample_abs_pos_embed_nhwc_keeping_dtype
 
 VIT_DYNAMIC = dict(dynamic_img_size=True, dynamic_img_pad=True)
 VIT_REDUCED = {
@@ -132,6 +171,24 @@ VIT_REDUCED = {
 }
 
 
+# EVA-02 (eva02_base_patch16_clip_224's flags) and SAM (samvit_base_patch16's) at reduced depth and width. SAM's
+# patch embedding gets dynamic_img_pad=True, which timm's samvit does not set (it rejects sides that are not a
+# multiple of 16, such as 28); that is how the Swift model treats them.
+EVA_FLAGS = dict(img_size=224, patch_size=16, qkv_fused=False, mlp_ratio=4 * 2 / 3, swiglu_mlp=True, scale_mlp=True,
+                 scale_attn_inner=True, use_rot_pos_emb=True, ref_feat_shape=(16, 16), global_pool="token")
+SAM_EMBED = partial(PatchEmbed, output_fmt=Format.NHWC, strict_img_size=False, dynamic_img_pad=True)
+EVA_REDUCED = {
+    # Two heads of width 64, as the full model's: 16 rotary bands per axis.
+    "eva02_base_reduced": dict(embed_dim=128, depth=2, num_heads=2),
+}
+SAM_REDUCED = {
+    # Block 0 windowed (14 x 14 windows, 27-entry tables), block 1 global (127-entry tables for the 64 x 64 grid
+    # of 1024 px); the neck 32 channels wide instead of 256.
+    "samvit_base_reduced": dict(img_size=1024, patch_size=16, embed_dim=96, depth=2, num_heads=12, window_size=14,
+                                global_attn_indexes=(1,), use_rel_pos=True, neck_chans=32),
+}
+
+
 def randomize_transformer(model, seed):
     """Random LayerNorm affine parameters, Linear biases and class token; Linear weights N(0, 1/fan_in) (qkv with
     twice that std, so that attention is far from uniform)."""
@@ -142,13 +199,20 @@ def randomize_transformer(model, seed):
                 m.weight.copy_(torch.rand(m.weight.shape, generator=generator) + 0.5)
                 m.bias.copy_((torch.rand(m.bias.shape, generator=generator) - 0.5) * 0.5)
             elif isinstance(m, nn.Linear):
-                std = (2.0 if name.endswith("qkv") else 1.0) / m.in_features ** 0.5
+                std = (2.0 if name.endswith(("qkv", "q_proj", "k_proj")) else 1.0) / m.in_features ** 0.5
                 m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * std)
                 if m.bias is not None:
                     m.bias.copy_((torch.rand(m.bias.shape, generator=generator) - 0.5) * 0.2)
         if getattr(model, "cls_token", None) is not None:
             model.cls_token.copy_(torch.randn(model.cls_token.shape, generator=generator) * 0.5)
         model.pos_embed.copy_(torch.randn(model.pos_embed.shape, generator=generator) * 0.5)
+        for name, p in model.named_parameters():
+            if "rel_pos_" in name:
+                # SAM's tables start at zero. Std 0.5 for 8-wide heads (the reduced model), scaled by
+                # sqrt(8 / head width) so that the bias q . R has the same spread at any head width: with 0.5 at
+                # 64-wide heads the full model's softmaxes are so peaked that PyTorch's own float32 is off by
+                # 1.3e-4 from float64 at 128 px.
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.5 * (8 / p.shape[1]) ** 0.5)
 
 
 # ---------------------------------------------------------------- models
@@ -186,6 +250,10 @@ def reduced_model(name):
         return _gen_efficientnet("efficientnet_b4", channel_multiplier=0.125, depth_multiplier=0.9, num_classes=NUM_CLASSES)
     if name in VIT_REDUCED:
         return VisionTransformer(**dict(dict(num_classes=NUM_CLASSES), **VIT_REDUCED[name], **VIT_DYNAMIC))
+    if name in EVA_REDUCED:
+        return Eva(**dict(EVA_FLAGS, num_classes=NUM_CLASSES, **EVA_REDUCED[name], **VIT_DYNAMIC))
+    if name in SAM_REDUCED:
+        return VisionTransformerSAM(**dict(SAM_REDUCED[name], num_classes=NUM_CLASSES, embed_layer=SAM_EMBED))
     raise ValueError(name)
 
 
@@ -196,6 +264,10 @@ def full_model(name):
         # DINO checkpoints have no head (num_classes=0): the model's output is its pre-logit features.
         classes = 0 if name.endswith(".dino") else NUM_CLASSES
         return timm.create_model(name, pretrained=False, num_classes=classes, **VIT_DYNAMIC)
+    if is_eva(name):
+        return timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES, **VIT_DYNAMIC)
+    if is_sam(name):
+        return timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES, embed_layer=SAM_EMBED)
     return timm.create_model(name, pretrained=False, num_classes=NUM_CLASSES)
 
 
@@ -203,7 +275,7 @@ def make_model(name, seed):
     torch.manual_seed(seed)
     model = reduced_model(name) if name.endswith("_reduced") else full_model(name)
     randomize_batchnorm(model, seed)
-    if is_vit(name):
+    if is_transformer(name):
         randomize_transformer(model, seed)
     model.eval()
     return model
@@ -333,7 +405,14 @@ VIT_SEEDS = {name: 2000 + i for i, name in enumerate(list(VIT_REDUCED) + VIT_FUL
 VIT_TRAIN = [("vit_small_reduced", 64), ("vit_base_clip_quickgelu_reduced", 28)]
 
 
+EVA_SAM_FULL = ["eva02_base_patch16_clip_224", "samvit_base_patch16"]
+EVA_SAM_SEEDS = {name: 3000 + i for i, name in enumerate(list(EVA_REDUCED) + list(SAM_REDUCED) + EVA_SAM_FULL)}
+EVA_SAM_TRAIN = [("eva02_base_reduced", 64)]
+
+
 def seed_of(name):
+    if name in EVA_SAM_SEEDS:
+        return EVA_SAM_SEEDS[name]
     if name in VIT_SEEDS:
         return VIT_SEEDS[name]
     return SEEDS[family(name)] + (0 if name.endswith("_reduced") else 100)
@@ -364,6 +443,27 @@ def vit_full(directory, only):
             write_eval(name, seed_of(name), inputs, directory)
 
 
+def eva_sam_reduced(directory):
+    """EVA-02 and SAM on the ViTs' inputs (vit_inputs.safetensors, written by vit_reduced with the same seed)."""
+    os.makedirs(directory, exist_ok=True)
+    inputs = vit_inputs(13)
+    save_file(inputs, os.path.join(directory, "vit_inputs.safetensors"))
+    for name in list(EVA_REDUCED) + list(SAM_REDUCED):
+        write_eval(name, seed_of(name), inputs, directory)
+    for name, size in EVA_SAM_TRAIN:
+        write_train(name, seed_of(name), 4, size, directory)
+
+
+def eva_sam_full(directory, only):
+    os.makedirs(directory, exist_ok=True)
+    inputs = vit_inputs(17)
+    del inputs["input.72x56"]
+    save_file(inputs, os.path.join(directory, "vit_inputs.safetensors"))
+    for name in EVA_SAM_FULL:
+        if not only or name in only:
+            write_eval(name, seed_of(name), inputs, directory)
+
+
 def reduced(directory):
     os.makedirs(directory, exist_ok=True)
     inputs = make_inputs(7, {"28": (2, 28, 28), "64": (2, 64, 64), "224": (1, 224, 224), "72x56": (1, 72, 56)})
@@ -373,6 +473,7 @@ def reduced(directory):
     write_train("resnet18_reduced", seed_of("resnet18_reduced"), 4, 64, directory)
     write_train("efficientnet_b0_reduced", seed_of("efficientnet_b0_reduced"), 4, 64, directory)
     vit_reduced(directory)
+    eva_sam_reduced(directory)
 
 
 def full(directory, only, train_only=False):
@@ -388,6 +489,7 @@ def full(directory, only, train_only=False):
             write_train(name, seed_of(name), 4, 64, directory)
     if not train_only:
         vit_full(directory, only)
+        eva_sam_full(directory, only)
 
 
 def verify(directory):
@@ -411,11 +513,18 @@ if __name__ == "__main__":
     parser.add_argument("--only", default="", help="comma-separated full-size model names")
     parser.add_argument("--train-only", action="store_true", help="with --full: only the training fixtures")
     parser.add_argument("--vit", action="store_true", help="only the ViT fixtures (reduced, or full-size with --full)")
+    parser.add_argument("--eva-sam", action="store_true",
+                        help="only the EVA-02 and SAM fixtures (reduced, or full-size with --full)")
     parser.add_argument("--verify", metavar="DIR",
                         help="check DIR/swift_resnet18.safetensors (written by the Swift tests with MEDMODELS_VERIFY_DIR=DIR) in timm")
     args = parser.parse_args()
     if args.verify:
         verify(args.verify)
+    elif args.eva_sam:
+        if args.full:
+            eva_sam_full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s])
+        else:
+            eva_sam_reduced(os.path.join(HERE, "models"))
     elif args.vit:
         if args.full:
             vit_full(os.path.join(HERE, "models-full"), [s for s in args.only.split(",") if s])

@@ -174,6 +174,26 @@ let fixtureRoot = Fixtures.url("data/npz").path
         #expect(try Npy.read(contentsOf: features).shape == [3, 192])
     }
 
+    /// EVA-02 and SAM through the same command at 28 pixels (a zero-padded 2×2 grid): logits, and the
+    /// pre-logit features (EVA-02's 768-wide class token, SAM's 256-wide averaged neck).
+    @Test func predictRunsEvaAndSAM() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let input = directory.appending("x.npy")
+        var generator = RandomGenerator(seed: 7)
+        try Npy.write(Tensor.uniform([2, 3, 28, 28], low: -1, high: 1, generator: &generator).typedArray(), to: input)
+        for (model, width) in [("eva02_base_patch16_clip_224", 768), ("samvit_base_patch16.sa1b", 256)] {
+            let logits = directory.appending("logits.npy"), features = directory.appending("features.npy")
+            let run = await tool(["predict", "--model", model, "--num-classes", "3", "--input", input.path, "--output", logits.path])
+            #expect(run.status == .success, "\(model): \(run.error)")
+            #expect(try Npy.read(contentsOf: logits).shape == [2, 3], "\(model)")
+            let featureRun = await tool(["predict", "--model", model, "--num-classes=0", "--features", "--input", input.path,
+                                         "--output", features.path])
+            #expect(featureRun.status == .success, "\(model): \(featureRun.error)")
+            #expect(try Npy.read(contentsOf: features).shape == [2, width], "\(model)")
+        }
+    }
+
     @Test func systemReportsTheKernels() async {
         let run = await tool(["system", "--size", "16"])
         #expect(run.status == .success, "\(run.error)")

@@ -160,13 +160,15 @@ import Testing
         #expect(ModelRegistry.architectures == ["alexnet", "vgg16", "resnet18", "resnet50", "densenet121",
                                                 "efficientnet_b0", "efficientnet_b4", "vit_tiny_patch16_224",
                                                 "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_clip_224",
-                                                "vit_base_patch16_clip_quickgelu_224"])
+                                                "vit_base_patch16_clip_quickgelu_224", "eva02_base_patch16_clip_224",
+                                                "samvit_base_patch16"])
         let model = try ModelRegistry.create("resnet18.a1_in1k", numClasses: 9)
         #expect(model is ResNet && model.architecture == "resnet18" && model.numClasses == 9 && model.numFeatures == 512)
         let features: [String: Int] = ["alexnet": 4096, "vgg16": 4096, "resnet18": 512, "resnet50": 2048, "densenet121": 1024,
                                        "efficientnet_b0": 1280, "efficientnet_b4": 1792, "vit_tiny_patch16_224": 192,
                                        "vit_small_patch16_224": 384, "vit_base_patch16_224": 768,
-                                       "vit_base_patch16_clip_224": 768, "vit_base_patch16_clip_quickgelu_224": 768]
+                                       "vit_base_patch16_clip_224": 768, "vit_base_patch16_clip_quickgelu_224": 768,
+                                       "eva02_base_patch16_clip_224": 768, "samvit_base_patch16": 256]
         for name in ModelRegistry.architectures {
             let encoder = try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
             #expect(encoder.architecture == name && encoder.numFeatures == features[name], "\(name)")
@@ -223,7 +225,7 @@ import Testing
         let ra4 = try ModelRegistry.pretrainedConfig("efficientnet_b0.ra4_e3600_r224_in1k")
         #expect(ra4.mean == [0.5, 0.5, 0.5] && ra4.std == [0.5, 0.5, 0.5])
         #expect(try ModelRegistry.pretrainedConfig("alexnet").url == "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth")
-        #expect(ModelRegistry.pretrainedTags.count == 33 + 32)
+        #expect(ModelRegistry.pretrainedTags.count == 33 + 32 + 2)
     }
 
     /// The ViT tags (timm 1.0.31 `pretrained_cfg`s): the paper's defaults (MEDMNIST.md §1.2) with their statistics,

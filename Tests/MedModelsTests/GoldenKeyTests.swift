@@ -13,7 +13,8 @@ import Testing
     /// headless (num_classes=0).
     static let cases: [(model: String, golden: String, classes: Int)] =
         ["alexnet", "vgg16", "resnet18", "resnet50", "densenet121", "efficientnet_b0", "efficientnet_b4",
-         "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_clip_224"].map { ($0, $0, 9) } +
+         "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_clip_224",
+         "eva02_base_patch16_clip_224", "samvit_base_patch16"].map { ($0, $0, 9) } +
         [("vit_base_patch16_clip_quickgelu_224", "vit_base_patch16_clip_224", 9), ("vit_base_patch16_224.dino", "vit_base_patch16_224.dino", 0)]
 
     @Test(arguments: cases.map(\.model))
@@ -38,7 +39,8 @@ import Testing
     }
 
     /// Without a classifier (timm's num_classes=0), the head's keys are absent and the rest is unchanged.
-    @Test(arguments: ["alexnet", "resnet18", "densenet121", "efficientnet_b0", "vit_tiny_patch16_224"])
+    @Test(arguments: ["alexnet", "resnet18", "densenet121", "efficientnet_b0", "vit_tiny_patch16_224",
+                      "eva02_base_patch16_clip_224", "samvit_base_patch16"])
     func headlessModelDropsOnlyTheClassifier(_ name: String) throws {
         let model = try ModelRegistry.create(name, numClasses: 0, initialization: .layerDefaults)
         let prefix = model.classifierKeyPrefix + "."

@@ -11,21 +11,43 @@ enum ModelFixtures {
     static let reducedDirectory = Fixtures.url("models")
     static let fullDirectory = Fixtures.url("models-full")
     static let regenerateHint = "full-size fixtures absent: run `python3 Tests/Fixtures/make_model_fixtures.py --full` " +
-        "(writes Tests/Fixtures/models-full/, about 2.6 GB: 1.2 for the convolutional models, 1.4 for the ViTs; not committed)"
+        "(writes Tests/Fixtures/models-full/, about 3.3 GB: 1.2 for the convolutional models, 1.4 for the ViTs, 0.7 for EVA-02 " +
+        "and SAM; not committed)"
 
     static let reducedModels = ["resnet18_reduced", "resnet50_reduced", "vgg16_reduced", "alexnet_reduced",
-                                "densenet121_reduced", "efficientnet_b0_reduced", "efficientnet_b4_reduced"] + reducedViTs
+                                "densenet121_reduced", "efficientnet_b0_reduced", "efficientnet_b4_reduced"] + reducedViTs +
+        reducedEvaSAM
     /// The reduced models built with a classifier (all but DINO's).
     static var reducedModelsWithHead: [String] { reducedModels.filter { $0 != "vit_base_dino_reduced" } }
     /// Two-block ViTs (make_model_fixtures.py's VIT_REDUCED): every flag of the family at a small width.
     static let reducedViTs = ["vit_tiny_reduced", "vit_small_reduced", "vit_base_reduced", "vit_base_dino_reduced",
                               "vit_base_clip_reduced", "vit_base_clip_quickgelu_reduced"]
-    static let fullModels = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"] + fullViTs
+    /// make_model_fixtures.py's EVA_REDUCED and SAM_REDUCED: a 2-block EVA-02 (two 64-wide heads) and a 2-block
+    /// SAM (block 0 windowed, block 1 global, trained-size 1024 px, neck 32 wide).
+    static let reducedEvaSAM = ["eva02_base_reduced", "samvit_base_reduced"]
+    static let fullModels = ["resnet18", "resnet50", "vgg16", "alexnet", "densenet121", "efficientnet_b0", "efficientnet_b4"] + fullViTs +
+        ["eva02_base_patch16_clip_224", "samvit_base_patch16"]
     static let fullViTs = ["vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_224", "vit_base_patch16_224.dino",
                            "vit_base_patch16_clip_224", "vit_base_patch16_clip_quickgelu_224"]
 
-    /// The inputs file of a fixture: the ViTs have their own (with 128 px), the convolutional models share `inputs`.
-    static func inputs(for name: String) -> String { name.hasPrefix("vit_") ? "vit_inputs" : "inputs" }
+    /// The inputs file of a fixture: the transformers have their own (with 128 px), the convolutional models share `inputs`.
+    static func inputs(for name: String) -> String {
+        ["vit_", "eva02_", "samvit_"].contains { name.hasPrefix($0) } ? "vit_inputs" : "inputs"
+    }
+
+    /// The reduced EVA-02 and SAM of make_model_fixtures.py.
+    static func reducedEvaSAM(_ name: String) -> (any ImageEncoder)? {
+        switch name {
+        case "eva02_base_reduced":
+            return Eva(Eva.Configuration(embedDim: 128, depth: 2, numHeads: 2), numClasses: 9, architecture: name)
+        case "samvit_base_reduced":
+            var configuration = VisionTransformerSAM.Configuration(embedDim: 96, depth: 2, numHeads: 12)
+            configuration.globalAttentionIndexes = [1]
+            configuration.neckChannels = 32
+            return VisionTransformerSAM(configuration, numClasses: 9, architecture: name)
+        default: return nil
+        }
+    }
 
     /// The reduced ViT configurations of make_model_fixtures.py (dynamic size and padding, as the registry's).
     static func reducedViT(_ name: String) -> VisionTransformer? {
@@ -60,6 +82,7 @@ enum ModelFixtures {
     /// as the script for `*_reduced`.
     static func model(_ name: String) throws -> any ImageEncoder {
         if let vit = reducedViT(name) { return vit }
+        if let model = reducedEvaSAM(name) { return model }
         return switch name {
         case "resnet18_reduced": ResNet(block: .basic, layers: [1, 1, 1, 1], channels: [8, 16, 24, 32], numClasses: 9)
         case "resnet50_reduced": ResNet(block: .bottleneck, layers: [1, 1, 1, 1], channels: [4, 8, 12, 16], numClasses: 9)

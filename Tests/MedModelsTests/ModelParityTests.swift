@@ -73,8 +73,11 @@ import Testing
     }
 
     /// The two ViTs are 2-block models: vit_small_reduced at 64 px (the gradient through the resampled
-    /// position embedding) and vit_base_clip_quickgelu_reduced at 28 px (zero padding, pre-norm, QuickGELU).
-    @Test(arguments: ["resnet18_reduced", "efficientnet_b0_reduced", "vit_small_reduced", "vit_base_clip_quickgelu_reduced"])
+    /// position embedding) and vit_base_clip_quickgelu_reduced at 28 px (zero padding, pre-norm, QuickGELU);
+    /// eva02_base_reduced is a 2-block EVA-02 at 64 px (rotary embedding on a 4×4 grid, SwiGLU, sub-LNs,
+    /// separate q/k/v, the resampled position embedding).
+    @Test(arguments: ["resnet18_reduced", "efficientnet_b0_reduced", "vit_small_reduced", "vit_base_clip_quickgelu_reduced",
+                      "eva02_base_reduced"])
     func reducedTrainingStepMatchesPyTorch(_ name: String) throws {
         try Self.check(name, full: false)
     }
