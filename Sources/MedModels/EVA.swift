@@ -141,11 +141,7 @@ public final class Eva: Module, ImageEncoder {
     }
 
     private func initializeWeights() {
-        for (_, module) in namedModules() {
-            guard let linear = module as? Linear else { continue }
-            linear.weight.reinitialize(Initializer.truncatedNormal(linear.weight.shape, std: 0.02))
-            TimmInit.zeroBias(linear)
-        }
+        TimmInit.truncatedNormalLinears(in: self)
         for (index, block) in blocks.modules.enumerated() {
             let scale = (2 * Float(index + 1)).squareRoot()
             block.attn.proj.weight.reinitialize(block.attn.proj.weight.value / scale)

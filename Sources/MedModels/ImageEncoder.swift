@@ -167,4 +167,13 @@ enum TimmInit {
 
     static func zeroBias(_ conv: Conv2d) { conv.bias?.reinitialize(.zeros(conv.bias!.shape)) }
     static func zeroBias(_ linear: Linear) { linear.bias?.reinitialize(.zeros(linear.bias!.shape)) }
+
+    /// `init_weights_vit_timm` (ViT, EVA-02): every Linear below `module` N(0, 0.02²) truncated to ±2, bias 0.
+    static func truncatedNormalLinears(in module: Module) {
+        for (_, child) in module.namedModules() {
+            guard let linear = child as? Linear else { continue }
+            linear.weight.reinitialize(Initializer.truncatedNormal(linear.weight.shape, std: 0.02))
+            zeroBias(linear)
+        }
+    }
 }

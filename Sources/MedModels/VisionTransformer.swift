@@ -210,11 +210,7 @@ public final class VisionTransformer: Module, ImageEncoder {
 
     /// timm's `init_weights_vit_timm`: every Linear N(0, 0.02²) truncated to ±2, bias 0.
     private func initializeWeights() {
-        for (_, module) in namedModules() {
-            guard let linear = module as? Linear else { continue }
-            linear.weight.reinitialize(Initializer.truncatedNormal(linear.weight.shape, std: 0.02))
-            TimmInit.zeroBias(linear)
-        }
+        TimmInit.truncatedNormalLinears(in: self)
     }
 
     /// Patch embedding, class token, position embedding (resampled to the grid), pre-norm, the blocks and the
