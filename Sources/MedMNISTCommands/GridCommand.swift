@@ -55,8 +55,7 @@ enum GridCommand: Command {
         } else if let scheduled = try Shard.fromEnvironment(ProcessInfo.processInfo.environment, shards: parsed.integer("shards")) {
             (shard, worker) = (scheduled.shard, scheduled.source)
         } else {
-            shard = parsed.integer("shards").map { _ in Shard.all } ?? .all
-            worker = "local"
+            (shard, worker) = (.all, "local")
         }
         let mine = shard.cells(cells)
         if parsed.flag("list") {
@@ -67,12 +66,10 @@ enum GridCommand: Command {
             return
         }
         if let threads = parsed.integer("threads") { Parallel.threadCount = threads }
-        var training = ExperimentOptions.trainingConfiguration(parsed)
+        let template = ExperimentOptions.trainingConfiguration(parsed)
         let pretrained = parsed.string("init") == "pretrained", k = parsed.integer("k")!
         let environment = ExperimentEnvironment(root: DataOptions.root(parsed), downloader: parsed.flag("offline") ? nil : Downloader(),
                                                 log: { console.write($0) })
-        training.seed = 0
-        let template = training
         var runner = GridRunner(results: URL(fileURLWithPath: parsed.string("results")!), environment: environment) { cell in
             var training = template
             training.seed = UInt64(cell.seed)
