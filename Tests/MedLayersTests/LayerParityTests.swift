@@ -156,6 +156,56 @@ import Testing
         }
     }
 
+    /// One step over parameters whose elements the threads split mid-parameter (110K elements in runs of at
+    /// least 32K): every element equals the formula applied to it alone, and two threads give one thread's bits.
+    @Test(arguments: ["sgd", "adamw"])
+    func stepOverManyParametersIsElementwiseAndThreadIndependent(_ name: String) {
+        func run(threads: Int) -> (before: [[Float]], after: [[Float]]) {
+            let saved = Parallel.threadCount
+            Parallel.threadCount = threads
+            defer { Parallel.threadCount = saved }
+            let parameters = [40_000, 3, 70_000, 1].enumerated().map { index, count in
+                Parameter(Tensor((0..<count).map { Float(($0 * 7 + index) % 101) / 50 - 1 }))
+            }
+            let optimizer: any Optimizer = name == "sgd"
+                ? SGD(parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+                : AdamW(parameters, learningRate: 0.01, weightDecay: 0.01)
+            let before = parameters.map { $0.value.scalars }
+            for _ in 0..<2 {  // the second step uses the state the first one made
+                optimizer.zeroGrad()
+                let losses = parameters.map { ($0.value * $0.value * 0.5).sum() }
+                losses.dropFirst().reduce(losses[0], +).backward()
+                optimizer.step()
+            }
+            return (before, parameters.map { $0.value.scalars })
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one.after == two.after)
+        // The gradient of ½p² is p: replay both steps on each element alone.
+        for (p, start) in one.before.enumerated() {
+            for i in stride(from: 0, to: start.count, by: 997) {
+                var theta = start[i], m: Float = 0, v: Float = 0, buffer: Float = 0
+                for step in 1...2 {
+                    let g = theta
+                    if name == "sgd" {
+                        let decayed = g + 0.01 * theta
+                        buffer = step == 1 ? decayed : 0.9 * buffer + (1 - 0) * decayed
+                        theta -= 0.1 * buffer
+                    } else {
+                        theta *= 1 - 0.01 * 0.01
+                        m += (1 - 0.9) * (g - m)
+                        v = v * 0.999 + (1 - 0.999) * g * g
+                        // Adam's bias corrections: β^t in Float64 of the Float32 β, as the optimizer takes it.
+                        func power(_ beta: Float) -> Float { Float(Foundation.pow(Double(beta), Double(step))) }
+                        let denominator = v.squareRoot() / (1 - power(0.999)).squareRoot() + 1e-8
+                        theta -= 0.01 / (1 - power(0.9)) * (m / denominator)
+                    }
+                }
+                #expect(one.after[p][i] == theta, "\(name): parameter \(p) element \(i)")
+            }
+        }
+    }
+
     @Test func stateSavesAndResumesExactly() throws {
         func run(_ steps: Int, resumeAfter split: Int?) throws -> [Float] {
             let parameter = Parameter(Tensor([1, -2, 3]))

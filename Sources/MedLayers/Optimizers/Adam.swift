@@ -29,32 +29,23 @@ public final class Adam: Optimizer {
     }
 
     public func step() {
-        forEachGradient(parameters) { theta, gradient, index in
-            var g = gradient
-            let count = g.count
-            if weightDecay != 0 {
-                if decoupledWeightDecay {
-                    let decay = 1 - learningRate * weightDecay
-                    for i in 0..<count { theta[i] *= decay }
-                } else {
-                    for i in 0..<count { g[i] += weightDecay * theta[i] }
-                }
-            }
-            var m = state.buffers[index]["exp_avg"] ?? [Float](repeating: 0, count: count)
-            var v = state.buffers[index]["exp_avg_sq"] ?? [Float](repeating: 0, count: count)
-            state.steps[index] += 1
-            let t = Float(state.steps[index])
-            let biasCorrection1 = 1 - powf(beta1, t)
+        let (lr, beta1, beta2, epsilon, decay, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
+        state.forEachGradientRange(parameters, buffers: ["exp_avg", "exp_avg_sq"]) { slice, range in
+            let theta = slice.theta, gradient = slice.gradient, m = slice.buffers[0], v = slice.buffers[1]
+            let t = Float(slice.step)
+            let stepSize = lr / (1 - powf(beta1, t))
             let biasCorrection2Sqrt = (1 - powf(beta2, t)).squareRoot()
-            let stepSize = learningRate / biasCorrection1
-            for i in 0..<count {
-                m[i] += (1 - beta1) * (g[i] - m[i])
-                v[i] = v[i] * beta2 + (1 - beta2) * g[i] * g[i]
+            let thetaDecay = 1 - lr * decay
+            for i in range {
+                var g = gradient[i]
+                if decay != 0 {
+                    if decoupled { theta[i] *= thetaDecay } else { g += decay * theta[i] }
+                }
+                m[i] += (1 - beta1) * (g - m[i])
+                v[i] = v[i] * beta2 + (1 - beta2) * g * g
                 let denominator = v[i].squareRoot() / biasCorrection2Sqrt + epsilon
                 theta[i] -= stepSize * (m[i] / denominator)
             }
-            state.buffers[index]["exp_avg"] = m
-            state.buffers[index]["exp_avg_sq"] = v
         }
     }
 

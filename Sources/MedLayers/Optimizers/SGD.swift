@@ -25,21 +25,19 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
-        forEachGradient(parameters) { theta, gradient, index in
-            var g = gradient
-            if weightDecay != 0 { for i in 0..<g.count { g[i] += weightDecay * theta[i] } }
-            if momentum != 0 {
-                var buffer = state.buffers[index]["momentum_buffer"] ?? []
-                if buffer.isEmpty {
-                    buffer = g
-                } else {
-                    for i in 0..<g.count { buffer[i] = momentum * buffer[i] + (1 - dampening) * g[i] }
-                }
-                if nesterov { for i in 0..<g.count { g[i] += momentum * buffer[i] } } else { g = buffer }
-                state.buffers[index]["momentum_buffer"] = buffer
+        let (lr, mu, tau, decay, nesterov) = (learningRate, momentum, dampening, weightDecay, nesterov)
+        state.forEachGradientRange(parameters, buffers: mu != 0 ? ["momentum_buffer"] : []) { slice, range in
+            let theta = slice.theta, gradient = slice.gradient
+            guard mu != 0 else {
+                for i in range { theta[i] -= lr * (decay != 0 ? gradient[i] + decay * theta[i] : gradient[i]) }
+                return
             }
-            for i in 0..<g.count { theta[i] -= learningRate * g[i] }
-            state.steps[index] += 1
+            let buffer = slice.buffers[0], fresh = slice.fresh
+            for i in range {
+                let g = decay != 0 ? gradient[i] + decay * theta[i] : gradient[i]
+                buffer[i] = fresh ? g : mu * buffer[i] + (1 - tau) * g
+                theta[i] -= lr * (nesterov ? g + mu * buffer[i] : buffer[i])
+            }
         }
     }
 
