@@ -1,8 +1,9 @@
 // Template for one instruction-set path of the batch-norm kernels (mk_batchnorm_* in CMedKernels.h);
 // spatial_paths.c includes it once per path. Per channel of an NCHW tensor: sums over images and pixels in
-// 32 Float32 lane sums over blocks of at most MK_BN_BLOCK elements per plane, the blocks' totals added in
-// Float64 (the lane sums combined pairwise in a fixed order); elementwise passes written for the compiler
-// to vectorise. No fused multiply-adds (spatial_paths.c turns contraction off): every path computes the
+// 32 Float32 lane sums (element i of each plane goes to lane i mod 32), each lane given at most 128 terms
+// before the lanes are combined pairwise in a fixed order and the block's total added in Float64; the lane
+// sums run on across the planes of consecutive images, so a small plane (down to ResNet's 1×1 at 28 px)
+// costs its elements, not a reduction per image. Elementwise passes written for the compiler to vectorise. No fused multiply-adds (spatial_paths.c turns contraction off): every path computes the
 // same bits.
 #include "CMedKernels.h"
 #include "internal.h"
@@ -18,36 +19,63 @@
 #define MK_BN_BLOCK 4096
 #endif
 
-// Σ x[i] (and, with y, Σ x[i]·y[i]; with shift, Σ (x[i] − shift)²) over n floats, as described above.
-static MK_TARGET double MK_FN(mk_bn_sum)(const float *restrict x, const float *restrict y, ptrdiff_t n, int squares,
-                                         float shift) {
-    double total = 0.0;
-    for (ptrdiff_t b = 0; b < n; b += MK_BN_BLOCK) {
-        const ptrdiff_t e = b + MK_BN_BLOCK < n ? b + MK_BN_BLOCK : n;
-        float acc[MK_BN_LANES] = {0};
-        ptrdiff_t i = b;
-        if (y) {
-            for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
-                for (int j = 0; j < MK_BN_LANES; j++) acc[j] += x[i + j] * y[i + j];
-            for (int j = 0; i < e; i++, j++) acc[j] += x[i] * y[i];
-        } else if (squares) {
-            for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
-                for (int j = 0; j < MK_BN_LANES; j++) {
-                    const float d = x[i + j] - shift;
-                    acc[j] += d * d;
-                }
-            for (int j = 0; i < e; i++, j++) {
-                const float d = x[i] - shift;
+// acc[i mod 32] += x[i] (with y: x[i]·y[i]; with squares: (x[i] − shift)²) for i in [b, e).
+static MK_TARGET inline void MK_FN(mk_bn_accumulate)(float *restrict acc, const float *restrict x, const float *restrict y,
+                                                     ptrdiff_t b, ptrdiff_t e, int squares, float shift) {
+    ptrdiff_t i = b;
+    if (y) {
+        for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
+            for (int j = 0; j < MK_BN_LANES; j++) acc[j] += x[i + j] * y[i + j];
+        for (int j = 0; i < e; i++, j++) acc[j] += x[i] * y[i];
+    } else if (squares) {
+        for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
+            for (int j = 0; j < MK_BN_LANES; j++) {
+                const float d = x[i + j] - shift;
                 acc[j] += d * d;
             }
-        } else {
-            for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
-                for (int j = 0; j < MK_BN_LANES; j++) acc[j] += x[i + j];
-            for (int j = 0; i < e; i++, j++) acc[j] += x[i];
+        for (int j = 0; i < e; i++, j++) {
+            const float d = x[i] - shift;
+            acc[j] += d * d;
         }
-        for (int width = MK_BN_LANES / 2; width > 0; width /= 2)
-            for (int j = 0; j < width; j++) acc[j] += acc[j + width];
-        total += (double)acc[0];
+    } else {
+        for (; i + MK_BN_LANES <= e; i += MK_BN_LANES)
+            for (int j = 0; j < MK_BN_LANES; j++) acc[j] += x[i + j];
+        for (int j = 0; i < e; i++, j++) acc[j] += x[i];
+    }
+}
+
+// The lanes' total, combined pairwise in a fixed order; clears the lanes.
+static MK_TARGET inline double MK_FN(mk_bn_flush)(float *restrict acc) {
+    for (int width = MK_BN_LANES / 2; width > 0; width /= 2)
+        for (int j = 0; j < width; j++) acc[j] += acc[j + width];
+    const double total = (double)acc[0];
+    for (int j = 0; j < MK_BN_LANES; j++) acc[j] = 0.0f;
+    return total;
+}
+
+// Σ over images n and pixels i of x[n·stride + i] (and, with y, of x·y; with squares, of (x − shift)²), as
+// described at the top: planes longer than a block are cut into blocks, shorter ones share a block with the
+// next images' planes as long as no lane passes 128 terms.
+static MK_TARGET double MK_FN(mk_bn_sum)(const float *x, const float *y, ptrdiff_t batch, ptrdiff_t stride,
+                                         ptrdiff_t plane, int squares, float shift) {
+    float acc[MK_BN_LANES] = {0};
+    double total = 0.0;
+    if (plane > MK_BN_BLOCK) {
+        for (ptrdiff_t n = 0; n < batch; n++)
+            for (ptrdiff_t b = 0; b < plane; b += MK_BN_BLOCK) {
+                const ptrdiff_t e = b + MK_BN_BLOCK < plane ? b + MK_BN_BLOCK : plane;
+                MK_FN(mk_bn_accumulate)(acc, x + n * stride, y ? y + n * stride : NULL, b, e, squares, shift);
+                total += MK_FN(mk_bn_flush)(acc);
+            }
+        return total;
+    }
+    const ptrdiff_t terms_per_plane = (plane + MK_BN_LANES - 1) / MK_BN_LANES;
+    const ptrdiff_t images_per_block = terms_per_plane > 0 ? (MK_BN_BLOCK / MK_BN_LANES) / terms_per_plane : batch;
+    for (ptrdiff_t n0 = 0; n0 < batch; n0 += images_per_block) {
+        const ptrdiff_t n1 = n0 + images_per_block < batch ? n0 + images_per_block : batch;
+        for (ptrdiff_t n = n0; n < n1; n++)
+            MK_FN(mk_bn_accumulate)(acc, x + n * stride, y ? y + n * stride : NULL, 0, plane, squares, shift);
+        total += MK_FN(mk_bn_flush)(acc);
     }
     return total;
 }
@@ -57,13 +85,9 @@ MK_TARGET void MK_FN(mk_batchnorm_forward)(const float *x, ptrdiff_t batch, ptrd
                                            float *mean, float *variance, float *inv_std, ptrdiff_t c0, ptrdiff_t c1) {
     const double count = (double)(batch * plane);
     for (ptrdiff_t c = c0; c < c1; c++) {
-        double sum = 0.0;
-        for (ptrdiff_t n = 0; n < batch; n++) sum += MK_FN(mk_bn_sum)(x + (n * channels + c) * plane, NULL, plane, 0, 0.0f);
-        const double mu = sum / count;
+        const double mu = MK_FN(mk_bn_sum)(x + c * plane, NULL, batch, channels * plane, plane, 0, 0.0f) / count;
         const float m = (float)mu;
-        double squares = 0.0;
-        for (ptrdiff_t n = 0; n < batch; n++) squares += MK_FN(mk_bn_sum)(x + (n * channels + c) * plane, NULL, plane, 1, m);
-        const double sigma2 = squares / count;
+        const double sigma2 = MK_FN(mk_bn_sum)(x + c * plane, NULL, batch, channels * plane, plane, 1, m) / count;
         const float inv = (float)(1.0 / sqrt(sigma2 + (double)eps));
         const float g = gamma ? gamma[c] : 1.0f, b = beta ? beta[c] : 0.0f;
         for (ptrdiff_t n = 0; n < batch; n++) {
@@ -92,12 +116,8 @@ MK_TARGET void MK_FN(mk_batchnorm_backward)(const float *dy, const float *xhat, 
                                             float *dgamma, float *dbeta, ptrdiff_t c0, ptrdiff_t c1) {
     const float count = (float)(batch * plane);
     for (ptrdiff_t c = c0; c < c1; c++) {
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (ptrdiff_t n = 0; n < batch; n++) {
-            const ptrdiff_t offset = (n * channels + c) * plane;
-            sum_dy += MK_FN(mk_bn_sum)(dy + offset, NULL, plane, 0, 0.0f);
-            sum_dy_xhat += MK_FN(mk_bn_sum)(dy + offset, xhat + offset, plane, 0, 0.0f);
-        }
+        const double sum_dy = MK_FN(mk_bn_sum)(dy + c * plane, NULL, batch, channels * plane, plane, 0, 0.0f);
+        const double sum_dy_xhat = MK_FN(mk_bn_sum)(dy + c * plane, xhat + c * plane, batch, channels * plane, plane, 0, 0.0f);
         const float mean_dy = (float)sum_dy / count, mean_dy_xhat = (float)sum_dy_xhat / count;
         const float scale = (gamma ? gamma[c] : 1.0f) * inv_std[c];
         if (dx)

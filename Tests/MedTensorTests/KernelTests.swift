@@ -248,10 +248,12 @@ import Testing
 
     // MARK: batch normalisation
 
-    /// The kernels behind BatchNorm2d against Float64, with planes longer than one summation block and
-    /// ragged lane tails.
-    @Test func batchNormKernelsMatchFloat64() {
-        let (n, c, plane) = (3, 5, 70 * 90)
+    /// The kernels behind BatchNorm2d against Float64: planes longer than one summation block, ragged lane
+    /// tails, and small planes whose lane sums run across images (1×1 with 300 images fills three blocks; 7×7
+    /// takes two terms per lane per image, so 64 images to a block).
+    @Test(arguments: [(3, 5, 70 * 90), (2, 3, 4_100), (300, 7, 1), (130, 3, 49), (33, 6, 4)])
+    func batchNormKernelsMatchFloat64(_ shape: (Int, Int, Int)) {
+        let (n, c, plane) = shape
         let x = randomTensor([n, c, plane], low: -2, high: 3, seed: 21).scalars
         let dy = randomTensor([n, c, plane], seed: 22).scalars
         let gamma = randomTensor([c], seed: 23).scalars, beta = randomTensor([c], seed: 24).scalars

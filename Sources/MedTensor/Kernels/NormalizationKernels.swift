@@ -5,8 +5,9 @@ import CMedKernels
 /// blocks, added in Float64) and elementwise passes. Raw contiguous NCHW pointers; threads split the
 /// channels, and each channel's result does not depend on the split or the kernel path.
 public enum NormalizationKernels {
-    /// Channels per thread chunk: at least about 64K elements each, so small tensors stay on one thread.
-    private static func grain(batch: Int, plane: Int) -> Int { Swift.max(1, 65_536 / Swift.max(1, batch * plane)) }
+    /// Channels per thread chunk: about 16K elements each (a plane of fewer than 8 counts as 8, for the
+    /// per-image work), so that only tensors too small to repay waking a thread stay on one.
+    private static func grain(batch: Int, plane: Int) -> Int { Swift.max(1, 16_384 / Swift.max(1, batch * Swift.max(plane, 8))) }
 
     /// For each channel of `x` ([batch, channels, plane]): mean μ and biased variance σ² over images and
     /// pixels, inverseStd = 1/√(σ² + eps), normalized = (x − μ)·inverseStd (skipped when nil) and
