@@ -68,6 +68,23 @@ import Testing
         #expect(got == expected)
     }
 
+    /// Few long runs are cut into pieces for the threads: one contiguous run (200,003 elements), three
+    /// strided runs (a transposed operand), `where` and `assign`, each equal to the scalar loop.
+    @Test func longRunsSplitAcrossThreadsMatchScalarLoop() {
+        let a = randomTensor([200_003]), b = randomTensor([200_003], seed: 4)
+        let (av, bv) = (a.scalars, b.scalars)
+        #expect((a - b).scalars == zip(av, bv).map { $0 - $1 })
+        #expect(Tensor.where(a.gt(0), a, b).scalars == zip(av, bv).map { $0 > 0 ? $0 : $1 })
+        let target = Tensor.zeros([200_003])
+        target.assign(a)
+        #expect(target.scalars == av)
+        let m = randomTensor([70_001, 3], seed: 5), mv = m.scalars
+        let t = m.transposed() + Tensor([1, 2, 3]).reshaped([3, 1])
+        var expected = [Float](repeating: 0, count: mv.count)
+        for j in 0..<3 { for i in 0..<70_001 { expected[j * 70_001 + i] = mv[i * 3 + j] + Float(j + 1) } }
+        #expect(t.scalars == expected)
+    }
+
     @Test func maximumMinimumPropagateNaN() {
         let a = Tensor([1, .nan, 3]), b = Tensor([2, 0, .nan])
         let maxima = a.maximum(b).scalars, minima = a.minimum(b).scalars

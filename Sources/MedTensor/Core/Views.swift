@@ -148,10 +148,9 @@ extension Tensor {
     public func assign(_ source: Tensor) {
         let source = source.shape == shape ? source : source.detached().expanded(to: shape)
         let runs = StridedRuns(shape: shape, strides: [strides, source.strides], offsets: [layout.offset, source.layout.offset])
-        let length = runs.runLength
         let dstStride = runs.innerStride(0), srcStride = runs.innerStride(1)
         let dst = SendablePointer(storage.pointer), src = SendablePointer(source.storage.pointer)
-        runs.parallelForEach { offsets in
+        runs.parallelForEach { offsets, length in
             let d = dst.pointer + offsets[0], s = src.pointer + offsets[1]
             if dstStride == 1 && srcStride == 1 {
                 d.update(from: s, count: length)

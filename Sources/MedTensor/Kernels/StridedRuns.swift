@@ -68,14 +68,31 @@ struct StridedRuns {
         }
     }
 
-    /// Runs in parallel chunks when the total work is large enough to pay for threads.
-    func parallelForEach(_ body: (_ offsets: UnsafeMutableBufferPointer<Int>) -> Void) {
+    /// Calls `body(offsets, length)` on pieces of runs covering every element, in parallel when the total work
+    /// is large enough to pay for threads. A piece is a whole run or, when there are too few runs to keep
+    /// every thread busy (a contiguous tensor is a single run), a part of one of at least 16K elements, its
+    /// offsets pointing at the part's first element.
+    func parallelForEach(_ body: (_ offsets: UnsafeMutableBufferPointer<Int>, _ length: Int) -> Void) {
         let total = runCount * runLength
-        let grain = max(1, 32_768 / max(runLength, 1))
-        if total < 65_536 {
-            forEach(runs: 0..<runCount, body)
-        } else {
-            Parallel.forEachRange(runCount, grain: grain) { forEach(runs: $0, body) }
+        guard total >= 65_536 else { return forEach(runs: 0..<runCount) { body($0, runLength) } }
+        let threads = Parallel.threadCount
+        let wanted = (4 * threads + runCount - 1) / runCount
+        let pieces = runCount >= 4 * threads ? 1 : Swift.max(1, Swift.min(wanted, runLength / 16_384))
+        let pieceLength = runLength / pieces
+        let grain = Swift.max(1, 32_768 / Swift.max(pieceLength, 1))
+        if pieces == 1 {
+            return Parallel.forEachRange(runCount, grain: grain) { forEach(runs: $0) { body($0, runLength) } }
+        }
+        Parallel.forEachRange(runCount * pieces, grain: grain) { units in
+            for unit in units {
+                let (run, piece) = unit.quotientAndRemainder(dividingBy: pieces)
+                let start = runLength * piece / pieces, end = runLength * (piece + 1) / pieces
+                forEach(runs: run..<(run + 1)) { offsets in
+                    // Moved to the piece; forEach is done with this one run once body returns.
+                    for k in 0..<offsets.count { offsets[k] += start * innerStride(k) }
+                    body(offsets, end - start)
+                }
+            }
         }
     }
 }

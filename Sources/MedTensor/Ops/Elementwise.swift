@@ -25,11 +25,11 @@ extension Tensor {
         let runs = StridedRuns(shape: shape,
                                strides: [result.strides, lhs.broadcastStrides(to: shape), rhs.broadcastStrides(to: shape)],
                                offsets: [0, lhs.layout.offset, rhs.layout.offset])
-        let length = runs.runLength, sa = runs.innerStride(1), sb = runs.innerStride(2)
+        let sa = runs.innerStride(1), sb = runs.innerStride(2)
         let y = SendablePointer(result.storage.pointer)
         let a = SendablePointer(lhs.storage.pointer), b = SendablePointer(rhs.storage.pointer)
         let opCode = Int32(op.rawValue)
-        runs.parallelForEach { offsets in
+        runs.parallelForEach { offsets, length in
             mk_binary(opCode, a.pointer + offsets[1], sa, b.pointer + offsets[2], sb, y.pointer + offsets[0], length)
         }
         return result
@@ -219,11 +219,10 @@ extension Tensor {
             shape: shape,
             strides: [result.strides, condition.broadcastStrides(to: shape), a.broadcastStrides(to: shape), b.broadcastStrides(to: shape)],
             offsets: [0, condition.layout.offset, a.layout.offset, b.layout.offset])
-        let length = runs.runLength
         let (sc, sa, sb) = (runs.innerStride(1), runs.innerStride(2), runs.innerStride(3))
         let y = SendablePointer(result.storage.pointer), c = SendablePointer(condition.storage.pointer)
         let pa = SendablePointer(a.storage.pointer), pb = SendablePointer(b.storage.pointer)
-        runs.parallelForEach { offsets in
+        runs.parallelForEach { offsets, length in
             let out = y.pointer + offsets[0], cond = c.pointer + offsets[1]
             let left = pa.pointer + offsets[2], right = pb.pointer + offsets[3]
             for i in 0..<length { out[i] = cond[i * sc] != 0 ? left[i * sa] : right[i * sb] }
