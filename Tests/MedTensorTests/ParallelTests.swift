@@ -31,3 +31,21 @@ import Testing
         #expect(ranges { Parallel.forEachRange(1000, grain: 1, $0) }.count == min(threads, 1000))
     }
 }
+
+@Suite struct StoragePoolTests {
+    /// A freed large buffer serves the next tensor of the same size (a size no other test uses, so that
+    /// tests running beside this one cannot take it first); small buffers are never kept.
+    @Test func largeBuffersAreReusedSmallOnesAreNot() throws {
+        try #require(StoragePool.capacityBytes > 0, "MEDTENSOR_POOL_MB=0 turns the pool off")
+        let count = 123_457
+        var first: TensorStorage? = TensorStorage(uninitializedCount: count)
+        let address = first!.pointer
+        first!.pointer.initialize(repeating: 7, count: count)
+        first = nil
+        let second = TensorStorage(uninitializedCount: count)
+        #expect(second.pointer == address)
+        #expect(StoragePool.roundedBytes(count * 4) % 4096 == 0 && StoragePool.roundedBytes(count * 4) >= count * 4)
+        #expect(StoragePool.roundedBytes(100) == 100)
+        withExtendedLifetime(first) {}
+    }
+}

@@ -13,11 +13,11 @@ public final class TensorStorage: @unchecked Sendable {
     /// The mapped file whose bytes this storage borrows; nil when it owns an allocation.
     private let mapping: MappedFile?
 
-    /// Allocates `count` elements, uninitialised.
+    /// Allocates `count` elements, uninitialised (large buffers may be reused ones, see ``StoragePool``).
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = StoragePool.allocate(byteCount: count * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         mapping = nil
     }
@@ -42,7 +42,9 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.initialize(repeating: value, count: count)
     }
 
-    deinit { if mapping == nil { UnsafeMutableRawPointer(pointer).deallocate() } }
+    deinit {
+        if mapping == nil { StoragePool.deallocate(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<Float>.stride) }
+    }
 
     /// Whether the elements are a mapped file's bytes (``init(borrowing:byteOffset:count:)``).
     public var isBorrowed: Bool { mapping != nil }
