@@ -89,6 +89,21 @@ void mk_sgemm(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
               float beta, float *C, ptrdiff_t ldc);
 
+/// 1 when this CPU has AVX512-BF16 (Zen 4 and 5, Cooper Lake, Sapphire Rapids), which mk_sgemm_bf16 needs.
+int mk_bf16_supported(void);
+
+/// `x` rounded to bfloat16 (to nearest, ties to even; NaN stays NaN) and widened back: what mk_sgemm_bf16
+/// multiplies.
+float mk_bf16_round_float(float x);
+
+/// mk_sgemm's contract with A and B rounded to bfloat16 (mk_bf16_round_float) and the products summed in
+/// Float32 (pairs of consecutive k per step, in blocks of 512): the opt-in reduced-precision inference
+/// path. Single-threaded, like mk_sgemm. Returns 0, or -1 when the CPU lacks AVX512-BF16 or scratch memory
+/// cannot be had (C is then unchanged).
+int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                  const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                  float beta, float *C, ptrdiff_t ldc);
+
 
 // MARK: convolution (implicit GEMM)
 

@@ -33,6 +33,14 @@ public enum GEMM {
         let flops = 2 * m * n * max(k, 1)
         let threads = !parallel || flops < 2_000_000 ? 1 : Parallel.threadCount
         let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
+        let reduced = precision == .bfloat16 && bfloat16Supported
+        // One single-threaded call on a block of C, through the kernels `precision` asks for.
+        func mk_sgemm(_ ta: Int32, _ tb: Int32, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>,
+                      _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>,
+                      _ ldc: Int) {
+            if reduced, CMedKernels.mk_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
+            CMedKernels.mk_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
         if threads == 1 {
             mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else if n >= m {
@@ -55,10 +63,30 @@ public enum GEMM {
         }
     }
 
+    /// The arithmetic of ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)`` in this
+    /// task: `.float32` (the default, exact and deterministic), or `.bfloat16`, the opt-in inference mode
+    /// (``Precision``). Set it for a scope with `GEMM.$precision.withValue(.bfloat16) { … }`.
+    @TaskLocal public static var precision: Precision = .float32
+
+    /// Whether this CPU runs the BF16 kernels (AVX512-BF16). Elsewhere `.bfloat16` computes in Float32.
+    public static let bfloat16Supported = mk_bf16_supported() != 0
+
     /// Slabs for `threads` threads: four per thread (at least 4 blocks each), claimed as threads free up, so a
     /// thread slowed by another process on its core does not hold the others back (a static split into one slab
     /// per thread ran at the speed of the slowest). Each element's arithmetic does not depend on the slab.
     private static func chunks(_ blocks: Int, _ threads: Int) -> Int {
         Swift.max(threads, Swift.min(4 * threads, blocks / 4))
     }
+}
+
+/// How matrix products round their inputs.
+///
+/// `.bfloat16` rounds both operands of every matrix product (linear layers, matmul, attention's projections)
+/// to bfloat16 — 8 bits of mantissa — and sums the products in Float32, which doubles the multiply-adds per
+/// instruction on CPUs with AVX512-BF16. It is meant for inference (predict, features, kNN, evaluation):
+/// outputs move by about 1e-2 relative, so it is never the default and never used for training. Convolutions
+/// and the fused attention kernel stay Float32 in both modes.
+public enum Precision: String, Sendable, CaseIterable {
+    case float32
+    case bfloat16
 }

@@ -1,0 +1,173 @@
+// BF16 GEMM for the opt-in reduced-precision inference mode (mk_sgemm_bf16 in CMedKernels.h): A and B are
+// rounded to bfloat16 (round to nearest even, NaN kept NaN) while they are packed, products are summed in
+// Float32 by AVX512-BF16's VDPBF16PS (each instruction: per lane of 16, acc += a₀b₀ + a₁b₁ over a pair of
+// consecutive k), so one instruction does twice the multiply-adds of an FP32 FMA. Same interface as
+// mk_sgemm; single-threaded (the Swift side splits C across threads as it does for mk_sgemm).
+//
+// Packing: k is taken in pairs. A panel of MR = 8 rows of op(A) over kc steps holds, for pair q, eight
+// 32-bit words (row r's bf16 at steps 2q and 2q+1); a panel of NR = 32 columns of op(B) holds 32 such words
+// per pair, so the micro-kernel loads two vectors of B and broadcasts one word of A per row. An odd kc is
+// padded with a zero step. Tiles at the edges of C are computed whole into a scratch tile and copied.
+#include "CMedKernels.h"
+#include "internal.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if MK_X86
+#include <immintrin.h>
+
+int mk_bf16_supported(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+}
+
+#define BF_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#define BF_MR 8
+#define BF_NR 32
+#define BF_KC 512  // steps per block (256 pairs): an 8×512 A panel is 8 KB, a 512×32 B panel 32 KB
+#define BF_MC 128
+#define BF_NC 2048
+
+// Round to nearest even; a NaN stays a (quiet) NaN instead of rounding into infinity.
+static inline uint16_t bf16_round(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x0040u);
+    return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+float mk_bf16_round_float(float x) {
+    const uint32_t bits = (uint32_t)bf16_round(x) << 16;
+    float y;
+    memcpy(&y, &bits, 4);
+    return y;
+}
+
+// element (line r, step p) of a panel's source: src[r*ls + p*ss]
+static inline uint32_t bf16_pair(const float *src, ptrdiff_t ls, ptrdiff_t ss, ptrdiff_t r, ptrdiff_t p, ptrdiff_t kc) {
+    const uint32_t lo = bf16_round(src[r * ls + p * ss]);
+    const uint32_t hi = p + 1 < kc ? bf16_round(src[r * ls + (p + 1) * ss]) : 0u;
+    return lo | (hi << 16);
+}
+
+// `valid` lines (of R) over kc steps as (kc+1)/2 groups of R pair words; missing lines are zero.
+static void bf16_pack(uint32_t *restrict dst, const float *src, ptrdiff_t ls, ptrdiff_t ss, ptrdiff_t kc, int R, int valid) {
+    const ptrdiff_t pairs = (kc + 1) / 2;
+    if (ss == 1) {  // lines contiguous along k
+        for (int r = 0; r < valid; r++)
+            for (ptrdiff_t q = 0; q < pairs; q++) dst[q * R + r] = bf16_pair(src, ls, 1, r, 2 * q, kc);
+    } else {  // steps contiguous across the lines
+        for (ptrdiff_t q = 0; q < pairs; q++)
+            for (int r = 0; r < valid; r++) dst[q * R + r] = bf16_pair(src, ls, ss, r, 2 * q, kc);
+    }
+    if (valid < R)
+        for (ptrdiff_t q = 0; q < pairs; q++)
+            for (int r = valid; r < R; r++) dst[q * R + r] = 0u;
+}
+
+// c (8×32, row stride ldc) = alpha·acc + beta·c over `pairs` pairs of packed A (8 words each) and B (32 words
+// each, 64-byte aligned); beta == 0: c is not read.
+static BF_TARGET void bf16_ukernel(ptrdiff_t pairs, const uint32_t *restrict a, const uint32_t *restrict b,
+                                   float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+    __m512 acc[BF_MR][2];
+    for (int i = 0; i < BF_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (ptrdiff_t q = 0; q < pairs; q++) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)(b + 32 * q));
+        const __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + 32 * q + 16));
+        for (int i = 0; i < BF_MR; i++) {
+            const __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[BF_MR * q + i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < BF_MR; i++)
+        for (int h = 0; h < 2; h++) {
+            float *row = c + i * ldc + 16 * h;
+            const __m512 scaled = _mm512_mul_ps(va, acc[i][h]);
+            _mm512_storeu_ps(row, beta == 0.0f ? scaled : _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), scaled));
+        }
+}
+
+static void *bf16_aligned(size_t bytes) {
+    void *p = NULL;
+    return posix_memalign(&p, 64, bytes > 0 ? bytes : 64) == 0 ? p : NULL;
+}
+
+int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                  ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    if (!mk_bf16_supported()) return -1;
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return 0;
+    }
+    // op(A)(i, p) = A[i*ars + p*acs]; op(B)(p, j) = B[p*brs + j*bcs]
+    const ptrdiff_t ars = transA ? 1 : lda, acs = transA ? lda : 1;
+    const ptrdiff_t brs = transB ? 1 : ldb, bcs = transB ? ldb : 1;
+    const ptrdiff_t kc_max = k < BF_KC ? k : BF_KC, pairs_max = (kc_max + 1) / 2;
+    const ptrdiff_t nc_max = n < BF_NC ? n : BF_NC, mc_max = m < BF_MC ? m : BF_MC;
+    const ptrdiff_t b_panels = (nc_max + BF_NR - 1) / BF_NR, a_panels = (mc_max + BF_MR - 1) / BF_MR;
+    uint32_t *packed_b = bf16_aligned((size_t)b_panels * BF_NR * pairs_max * 4);
+    uint32_t *packed_a = bf16_aligned((size_t)a_panels * BF_MR * pairs_max * 4);
+    float *tile = bf16_aligned(BF_MR * BF_NR * 4);
+    if (!packed_a || !packed_b || !tile) {
+        free(packed_a), free(packed_b), free(tile);
+        return -1;
+    }
+    for (ptrdiff_t jc = 0; jc < n; jc += BF_NC) {
+        const ptrdiff_t nc = n - jc < BF_NC ? n - jc : BF_NC;
+        for (ptrdiff_t pc = 0; pc < k; pc += BF_KC) {
+            const ptrdiff_t kc = k - pc < BF_KC ? k - pc : BF_KC, pairs = (kc + 1) / 2;
+            const float coef = pc == 0 ? beta : 1.0f;
+            for (ptrdiff_t jp = 0; jp < nc; jp += BF_NR) {  // columns of op(B) are the lines
+                const int valid = (int)(nc - jp < BF_NR ? nc - jp : BF_NR);
+                bf16_pack(packed_b + (jp / BF_NR) * BF_NR * pairs, B + pc * brs + (jc + jp) * bcs, bcs, brs, kc, BF_NR, valid);
+            }
+            for (ptrdiff_t ic = 0; ic < m; ic += BF_MC) {
+                const ptrdiff_t mc = m - ic < BF_MC ? m - ic : BF_MC;
+                for (ptrdiff_t ip = 0; ip < mc; ip += BF_MR) {  // rows of op(A) are the lines
+                    const int valid = (int)(mc - ip < BF_MR ? mc - ip : BF_MR);
+                    bf16_pack(packed_a + (ip / BF_MR) * BF_MR * pairs, A + (ic + ip) * ars + pc * acs, ars, acs, kc, BF_MR, valid);
+                }
+                for (ptrdiff_t jp = 0; jp < nc; jp += BF_NR) {
+                    const ptrdiff_t cols = nc - jp < BF_NR ? nc - jp : BF_NR;
+                    for (ptrdiff_t ip = 0; ip < mc; ip += BF_MR) {
+                        const ptrdiff_t rows = mc - ip < BF_MR ? mc - ip : BF_MR;
+                        float *c = C + (ic + ip) * ldc + jc + jp;
+                        const uint32_t *pa = packed_a + (ip / BF_MR) * BF_MR * pairs;
+                        const uint32_t *pb = packed_b + (jp / BF_NR) * BF_NR * pairs;
+                        if (rows == BF_MR && cols == BF_NR) {
+                            bf16_ukernel(pairs, pa, pb, c, ldc, alpha, coef);
+                        } else {
+                            bf16_ukernel(pairs, pa, pb, tile, BF_NR, alpha, 0.0f);
+                            for (ptrdiff_t i = 0; i < rows; i++)
+                                for (ptrdiff_t j = 0; j < cols; j++) {
+                                    const float t = tile[i * BF_NR + j];
+                                    c[i * ldc + j] = coef == 0.0f ? t : __builtin_fmaf(coef, c[i * ldc + j], t);
+                                }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    free(packed_a), free(packed_b), free(tile);
+    return 0;
+}
+
+#else
+
+int mk_bf16_supported(void) { return 0; }
+
+float mk_bf16_round_float(float x) { return x; }
+
+int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                  ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    (void)transA, (void)transB, (void)m, (void)n, (void)k, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb,
+        (void)beta, (void)C, (void)ldc;
+    return -1;
+}
+
+#endif
