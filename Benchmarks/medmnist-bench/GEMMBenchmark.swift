@@ -37,6 +37,23 @@ enum GEMMBenchmark {
                 results.append(result)
             }
         }
+        // The opt-in BF16 products (AVX512-BF16), on the ViT shape and a square, beside nothing: compare with
+        // the Float32 rows above.
+        if GEMM.bfloat16Supported {
+            for threads in Array(Set([1, cores])).sorted() {
+                for (m, n, k) in options.quick ? [(16, 96, 24)] : [(1024, 1024, 1024), (1576, 2304, 768)] {
+                    let name = "gemm-bf16-\(m)x\(n)x\(k)-t\(threads)"
+                    guard options.includes(name) else { continue }
+                    Parallel.threadCount = threads
+                    let multiply = problem(m, n, k)
+                    #if OpenBLAS
+                    GEMM.backend = .native
+                    #endif
+                    let seconds = GEMM.$precision.withValue(.bfloat16) { medianSeconds(repetitions: options.repetitions, multiply) }
+                    results.append(BenchmarkResult(name: name, value: gflops(m, n, k, seconds), unit: "GFLOP/s"))
+                }
+            }
+        }
         Parallel.threadCount = savedThreads
         #if OpenBLAS
         GEMM.backend = .openBLAS

@@ -31,6 +31,8 @@ CASES = [  # as ModelsBenchmark.swift: model, size, batch, train
     ("vit_base_patch16_clip_quickgelu_224", 224, 8, False), ("vit_tiny_patch16_224", 224, 16, True),
     ("vit_base_patch16_224", 64, 64, True), ("eva02_base_patch16_clip_224", 224, 8, False),
     ("samvit_base_patch16", 224, 8, False),
+    # BF16 inference: ours with BF16 matrix products, PyTorch with torch.autocast("cpu", dtype=torch.bfloat16).
+    ("vit_base_patch16_224", 224, 8, False, True), ("vit_small_patch16_224", 224, 8, False, True),
 ]
 
 
@@ -53,7 +55,7 @@ def create(name):
     return timm.create_model(name, num_classes=9)
 
 
-def measure(name, size, batch, train):
+def measure(name, size, batch, train, bf16=False):
     model = create(name)
     x = torch.randn(batch, 3, size, size)
     y = torch.arange(batch) % 9
@@ -69,7 +71,7 @@ def measure(name, size, batch, train):
         model.eval()
 
         def step():
-            with torch.no_grad():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 model(x)
     for _ in range(3):  # warm-up runs, as medmnist-bench
         step()
@@ -100,8 +102,9 @@ def main():
     torch.set_num_threads(2)
     print(f"models images/s, 2 threads, torch {torch.__version__}, timm {timm.__version__}, {args.rounds} round(s)")
     print(f"{'case':30} {'swift-medmnist':>15} {'pytorch':>10} {'ratio':>7}  range")
-    for name, size, batch, train in CASES:
-        case = f"{name}-{size}-{'train' if train else 'infer'}"
+    for name, size, batch, train, *rest in CASES:
+        bf16 = bool(rest and rest[0])
+        case = f"{name}-{size}-{'train' if train else 'infer'}{'-bf16' if bf16 else ''}"
         if args.case not in case:
             continue
         pairs = []
@@ -109,7 +112,7 @@ def main():
             value = ours(args.bench, case)
             if value is None:
                 break
-            pairs.append((value, measure(name, size, batch, train)))
+            pairs.append((value, measure(name, size, batch, train, bf16)))
         if not pairs:
             continue
         ratios = [a / b for a, b in pairs]

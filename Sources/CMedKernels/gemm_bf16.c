@@ -28,11 +28,13 @@ int mk_bf16_supported(void) {
 #define BF_MC 128
 #define BF_NC 2048
 
-// Round to nearest even; a NaN stays a (quiet) NaN instead of rounding into infinity.
+// Round to nearest even; a NaN stays a (quiet) NaN instead of rounding into infinity, and a subnormal
+// becomes a zero of its sign, as VCVTNEPS2BF16 does (and VDPBF16PS would treat a subnormal input as zero).
 static inline uint16_t bf16_round(float x) {
     uint32_t bits;
     memcpy(&bits, &x, 4);
     if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x0040u);
+    if ((bits & 0x7f800000u) == 0) return (uint16_t)((bits >> 16) & 0x8000u);
     return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
 }
 
@@ -50,15 +52,37 @@ static inline uint32_t bf16_pair(const float *src, ptrdiff_t ls, ptrdiff_t ss, p
     return lo | (hi << 16);
 }
 
-// `valid` lines (of R) over kc steps as (kc+1)/2 groups of R pair words; missing lines are zero.
-static void bf16_pack(uint32_t *restrict dst, const float *src, ptrdiff_t ls, ptrdiff_t ss, ptrdiff_t kc, int R, int valid) {
+// 16 floats rounded to bfloat16 (VCVTNEPS2BF16: to nearest even, NaN kept), zero-extended to 32-bit lanes.
+static BF_TARGET inline __m512i bf16_lanes(__m512 x) { return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x)); }
+
+// `valid` lines (of R) over kc steps as (kc+1)/2 groups of R pair words; missing lines are zero. Full runs
+// are converted 16 or 32 floats at a time; ragged ends go through bf16_pair (the same rounding).
+static BF_TARGET void bf16_pack(uint32_t *restrict dst, const float *src, ptrdiff_t ls, ptrdiff_t ss, ptrdiff_t kc,
+                                int R, int valid) {
     const ptrdiff_t pairs = (kc + 1) / 2;
-    if (ss == 1) {  // lines contiguous along k
-        for (int r = 0; r < valid; r++)
-            for (ptrdiff_t q = 0; q < pairs; q++) dst[q * R + r] = bf16_pair(src, ls, 1, r, 2 * q, kc);
-    } else {  // steps contiguous across the lines
-        for (ptrdiff_t q = 0; q < pairs; q++)
-            for (int r = 0; r < valid; r++) dst[q * R + r] = bf16_pair(src, ls, ss, r, 2 * q, kc);
+    if (ss == 1) {  // lines contiguous along k: 32 steps of a line are 16 pair words, in order
+        for (int r = 0; r < valid; r++) {
+            const float *line = src + r * ls;
+            ptrdiff_t q = 0;
+            for (; 2 * q + 32 <= kc; q += 16) {
+                uint32_t words[16];
+                const __m512bh both = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(line + 2 * q + 16), _mm512_loadu_ps(line + 2 * q));
+                _mm512_storeu_si512((void *)words, (__m512i)both);
+                for (int w = 0; w < 16; w++) dst[(q + w) * R + r] = words[w];
+            }
+            for (; q < pairs; q++) dst[q * R + r] = bf16_pair(src, ls, 1, r, 2 * q, kc);
+        }
+    } else {  // steps contiguous across the lines: two steps of 16 lines interleave into 16 pair words
+        for (ptrdiff_t q = 0; q < pairs; q++) {
+            const float *even = src + 2 * q * ss, *odd = even + ss;
+            int r = 0;
+            if (2 * q + 1 < kc)
+                for (; r + 16 <= valid; r += 16) {
+                    const __m512i lo = bf16_lanes(_mm512_loadu_ps(even + r)), hi = bf16_lanes(_mm512_loadu_ps(odd + r));
+                    _mm512_storeu_si512((void *)(dst + q * R + r), _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+                }
+            for (; r < valid; r++) dst[q * R + r] = bf16_pair(src, ls, ss, r, 2 * q, kc);
+        }
     }
     if (valid < R)
         for (ptrdiff_t q = 0; q < pairs; q++)

@@ -13,6 +13,7 @@ struct BFloat16Tests {
         #expect(mk_bf16_round_float(.infinity) == .infinity && mk_bf16_round_float(-.infinity) == -.infinity)
         #expect(mk_bf16_round_float(Float(bitPattern: 0x7f80_0001)).isNaN)  // a NaN whose payload would round away
         #expect(mk_bf16_round_float(.greatestFiniteMagnitude) == .infinity)  // beyond bfloat16's largest finite
+        #expect(mk_bf16_round_float(-1e-39).sign == .minus && mk_bf16_round_float(-1e-39) == 0)  // subnormal: flushed
     }
 
     /// The product of the bf16-rounded operands summed in Float64, against the BF16 path through the
