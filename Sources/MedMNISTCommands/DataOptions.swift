@@ -1,4 +1,5 @@
 import Foundation
+import MedTensor
 import MedIO
 import MedMNISTData
 
@@ -28,6 +29,19 @@ enum DataOptions {
     /// `--seed S`, default 0: never negative.
     static func seed(_ help: String) -> Option {
         Option("seed", kind: .nonNegativeInteger, default: "0", valueName: "seed", help: help)
+    }
+
+    /// `--precision fp32|bf16`: the matrix products of an inference pass.
+    static let precision = Option("precision", kind: .choice(["fp32", "bf16"]), default: "fp32", valueName: "p",
+                                  help: "fp32 (exact, the default) or bf16: matrix products with bfloat16 inputs and Float32 sums, about 1.5× faster for the transformers on CPUs with AVX512-BF16; outputs move by ~1e-2 relative (Documentation/Performance.md). Inference only.")
+
+    /// The precision `--precision` asks for; fails (status 1) when this CPU cannot run BF16.
+    static func precision(_ parsed: ParsedArguments) throws -> Precision {
+        guard parsed.string("precision") == "bf16" else { return .float32 }
+        guard GEMM.bfloat16Supported else {
+            throw CommandFailure("--precision bf16 needs a CPU with AVX512-BF16 (AMD Zen 4 and later, Intel Cooper Lake and Sapphire Rapids and later); this one has none (see 'medmnist system')")
+        }
+        return .bfloat16
     }
 
     /// The root: `--root DIR`, else `MEDMNIST_ROOT`, else `~/.medmnist`.

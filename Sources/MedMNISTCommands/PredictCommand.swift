@@ -19,6 +19,7 @@ enum PredictCommand: Command {
                    help: "Classifier size; default: the checkpoint's head, else 1000. 0 means no head."),
             .flag("features", help: "Write pre-logit features instead of logits (works with a headless checkpoint)."),
             Option("batch-size", kind: .positiveInteger, default: "32", help: "Images per forward pass."),
+            DataOptions.precision,
             DataOptions.seed("Seed for random initialisation."),
         ],
         discussion: """
@@ -33,6 +34,7 @@ enum PredictCommand: Command {
         let inputPath = parsed.string("input")!, outputPath = parsed.string("output")!
         let batchSize = parsed.integer("batch-size")!
         let seed = parsed.integer("seed")!
+        let precision = try DataOptions.precision(parsed)
         guard FileManager.default.fileExists(atPath: inputPath) else { throw CommandFailure("no such input file: \(inputPath)") }
 
         let model: any ImageEncoder
@@ -62,7 +64,7 @@ enum PredictCommand: Command {
         var outputs: [Tensor] = []
         for start in stride(from: 0, to: images.shape[0], by: batchSize) {
             let batch = images.narrowed(axis: 0, start: start, length: min(batchSize, images.shape[0] - start))
-            outputs.append(withoutGrad { wantFeatures ? model.preLogits(batch) : model(batch) })
+            outputs.append(GEMM.$precision.withValue(precision) { withoutGrad { wantFeatures ? model.preLogits(batch) : model(batch) } })
         }
         let result = outputs.isEmpty ? Tensor.zeros([0, wantFeatures ? model.numFeatures : model.numClasses]) : Tensor.concatenate(outputs)
         try Npy.write(result.typedArray(), to: URL(fileURLWithPath: outputPath))

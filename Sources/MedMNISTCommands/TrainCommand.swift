@@ -89,6 +89,7 @@ enum ExperimentOptions {
                    "tag), downloaded into the weights cache; 'medmnist info --models' lists the tags."),
         DataOptions.seed("Seeds the initialisation, batch order and dropout."),
         Option("threads", kind: .positiveInteger, help: "Kernel threads (default: $MEDTENSOR_NUM_THREADS, else every core)."),
+        DataOptions.precision,
     ]
 
     /// The protocol's settings, each with the preset's value as its default.
@@ -174,8 +175,12 @@ enum ExperimentOptions {
             model = try pretrainedModel(model, tag: tag)
             weights = .pretrained
         }
+        let precision = try DataOptions.precision(parsed)
+        guard precision == .float32 || scheme.usesFrozenFeatures else {
+            throw UsageError("--precision bf16 applies to frozen features only (--scheme knn, --probe cached, 'medmnist knn' and 'medmnist features'), not to a model that trains")
+        }
         let specification = ExperimentSpecification(model: model, weights: weights, data: data, scheme: scheme,
-                                                    training: training, k: k)
+                                                    training: training, k: k, precision: precision == .float32 ? nil : precision)
         let environment = ExperimentEnvironment(root: DataOptions.root(parsed), downloader: parsed.flag("offline") ? nil : Downloader(),
                                                 log: { console.write($0) })
         return (specification, environment)

@@ -37,6 +37,21 @@ import Testing
         }
     }
 
+    /// The opt-in BF16 inference mode on the transformers' fixtures: how far it moves logits and features
+    /// from timm's Float64 reference (printed; the figure Documentation/Performance.md quotes), bounded, and
+    /// larger than the Float32 path's error, which shows that it ran.
+    @Test(.enabled(if: GEMM.bfloat16Supported, "this CPU has no AVX512-BF16"),
+          arguments: ModelFixtures.reducedViTs + ModelFixtures.reducedEvaSAM)
+    func bfloat16InferenceStaysCloseToTimm(_ name: String) throws {
+        let exact = try evalParity(name, full: false)
+        let reduced = try GEMM.$precision.withValue(.bfloat16) { try evalParity(name, full: false) }
+        for (fp32, bf16) in zip(exact, reduced) {
+            print("bf16 parity \(name) @\(bf16.resolution): logits \(bf16.logits), features \(bf16.features) (fp32: \(fp32.logits), \(fp32.features))")
+            #expect(bf16.logits <= 8e-2 && bf16.features <= 8e-2, "\(name) @\(bf16.resolution): \(bf16.logits), \(bf16.features)")
+            #expect(bf16.features > fp32.features, "\(name) @\(bf16.resolution): BF16 did not change the features")
+        }
+    }
+
     /// `model(x)` and `preLogits(x)` are the head over the trunk, as the parity checks assume.
     @Test func callAndPreLogitsComposeTrunkAndHead() throws {
         let model = try ModelFixtures.model("resnet18_reduced")

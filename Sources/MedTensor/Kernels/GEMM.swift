@@ -86,7 +86,7 @@ public enum GEMM {
 /// instruction on CPUs with AVX512-BF16. It is meant for inference (predict, features, kNN, evaluation):
 /// outputs move by about 1e-2 relative, so it is never the default and never used for training. Convolutions
 /// and the fused attention kernel stay Float32 in both modes.
-public enum Precision: String, Sendable, CaseIterable {
+public enum Precision: String, Sendable, Codable, CaseIterable {
     case float32
     case bfloat16
 }

@@ -44,6 +44,7 @@ public enum Experiment {
         var training = specification.training
         if let scheme = specification.scheme.trainingScheme { training.scheme = scheme }
         try training.validate()
+        try specification.validatePrecision()
         guard specification.k >= 1 else { throw TrainingConfigurationError(setting: "k", value: "\(specification.k)", rule: "at least 1") }
         let clock = ContinuousClock(), started = clock.now
         var seconds = PhaseSeconds()
@@ -151,6 +152,7 @@ public enum Experiment {
                                 environment: ExperimentEnvironment = ExperimentEnvironment())
         async throws -> (features: Tensor, outcome: FeatureCache.Outcome) {
         try specification.training.validate()
+        try specification.validatePrecision()
         let splits = try await loadSplits(specification.data, environment)
         let data = split == .train ? splits.train : split == .val ? splits.val : splits.test
         let (model, weightsIdentity) = try await buildModel(specification, classes: splits.train.numClasses, environment: environment)
@@ -166,11 +168,14 @@ public enum Experiment {
                                specification: ExperimentSpecification, transform: ImageTransform, batchSize: Int,
                                environment: ExperimentEnvironment) throws -> (features: Tensor, outcome: FeatureCache.Outcome) {
         let cache = environment.featureCache ?? FeatureCache(directory: environment.root.cacheDirectory.appendingPathComponent("features"))
+        let precision = specification.featurePrecision
         let key = FeatureCacheKey(model: specification.model, weights: weightsIdentity, dataset: specification.data.name,
-                                  size: data.size, split: split, transform: transform)
+                                  size: data.size, split: split, transform: transform, precision: precision)
         return try cache.features(for: key) {
-            environment.log("features: \(split.rawValue) (\(data.count) images)")
-            return try FeatureExtraction.features(of: model, source: ImageBatches(data, transform: transform), batchSize: batchSize)
+            environment.log("features: \(split.rawValue) (\(data.count) images\(precision == .float32 ? "" : ", \(precision.rawValue) products"))")
+            return try GEMM.$precision.withValue(precision) {
+                try FeatureExtraction.features(of: model, source: ImageBatches(data, transform: transform), batchSize: batchSize)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import MedMNISTData
+import MedTensor
 
 /// The three ways the paper evaluates an encoder, plus the cached probe (MEDMNIST.md §1.4–1.5).
 public enum ExperimentScheme: String, Sendable, Codable, CaseIterable {
@@ -64,14 +65,31 @@ public struct ExperimentSpecification: Sendable, Codable, Equatable {
     public var training: TrainingConfiguration
     /// Neighbours for kNN (the paper: 11).
     public var k: Int
+    /// The matrix products of the frozen-feature pass (kNN, the cached probe, `features`): nil or `.float32`
+    /// for exact Float32, `.bfloat16` for the opt-in BF16 inference mode (``Precision``). Trained schemes
+    /// accept only Float32.
+    public var precision: Precision?
 
     public init(model: String = "resnet18", weights: WeightsSelection = .random, data: DataSelection = .catalog(flag: "breastmnist", size: 28),
-                scheme: ExperimentScheme = .endToEnd, training: TrainingConfiguration = .preset(.fast), k: Int = 11) {
+                scheme: ExperimentScheme = .endToEnd, training: TrainingConfiguration = .preset(.fast), k: Int = 11,
+                precision: Precision? = nil) {
         self.model = model
         self.weights = weights
         self.data = data
         self.scheme = scheme
         self.training = training
         self.k = k
+        self.precision = precision
+    }
+
+    /// The precision of the frozen-feature pass (Float32 when unset).
+    public var featurePrecision: Precision { precision ?? .float32 }
+
+    /// Throws unless the settings fit together: BF16 is for the frozen-feature schemes only.
+    public func validatePrecision() throws {
+        guard featurePrecision == .float32 || scheme.usesFrozenFeatures else {
+            throw TrainingConfigurationError(setting: "precision", value: featurePrecision.rawValue,
+                                             rule: "float32 when the model trains (bfloat16 is for kNN, the cached probe and features)")
+        }
     }
 }

@@ -16,14 +16,19 @@ public struct FeatureCacheKey: Sendable, Codable, Hashable {
     public var split: String
     /// The transform, as ``ImageTransform`` describes itself.
     public var preprocessing: String
+    /// `bfloat16` for features computed with BF16 matrix products; nil for Float32, so that Float32 keys
+    /// (and the files of earlier versions) stay what they were.
+    public var precision: String?
 
-    public init(model: String, weights: String, dataset: String, size: Int, split: Split, transform: ImageTransform) {
+    public init(model: String, weights: String, dataset: String, size: Int, split: Split, transform: ImageTransform,
+                precision: Precision = .float32) {
         self.model = model
         self.weights = weights
         self.dataset = dataset
         self.size = size
         self.split = split.rawValue
         preprocessing = "\(transform)"
+        self.precision = precision == .float32 ? nil : precision.rawValue
     }
 
     /// The key as canonical JSON (sorted keys), stored in the entry and compared on reuse.
