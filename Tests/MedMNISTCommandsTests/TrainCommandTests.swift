@@ -104,6 +104,33 @@ func result(in folder: URL) throws -> ExperimentResult {
         #expect(await tool(["features", "--npz", npz]).status == .usage)   // --output is required
     }
 
+    /// `--precision bf16`: kNN on features computed with BF16 products, cached apart from the Float32 ones
+    /// (each computed once), close to them but not equal, and recorded in metrics.json.
+    @Test(.enabled(if: GEMM.bfloat16Supported, "this CPU has no AVX512-BF16"))
+    func bfloat16FeaturesAreCachedApartAndStayClose() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let npz = try syntheticNpz(in: directory)
+        func features(_ precision: String) async throws -> (TypedArray, String) {
+            let output = directory.appending("val-\(precision).npy")
+            let run = await tool(["features", "--npz", npz, "--root", directory.url.path, "--split", "val", "--model", "vit_tiny_patch16_224",
+                                  "--precision", precision, "-o", output.path])
+            #expect(run.status == .success, "\(run.error)")
+            return (try Npy.read(contentsOf: output), run.output)
+        }
+        let (exact, first) = try await features("fp32")
+        let (reduced, second) = try await features("bf16")
+        #expect(first.contains("(computed)") && second.contains("(computed)"))
+        let error = relativeError(Tensor(reduced), Tensor(exact))
+        #expect(error > 1e-4 && error < 8e-2, "BF16 features against Float32: \(error)")
+        #expect(try await features("bf16").1.contains("(from the cache)"))
+        let knn = directory.appending("knn-bf16")
+        let run = await tool(["knn", "--npz", npz, "--root", directory.url.path, "--model", "vit_tiny_patch16_224", "--precision", "bf16",
+                              "-o", knn.path])
+        #expect(run.status == .success, "\(run.error)")
+        #expect(try result(in: knn).specification.precision == .bfloat16)
+    }
+
     @Test func cachedProbeTrainsOnlyTheHead() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -130,7 +157,10 @@ func result(in folder: URL) throws -> ExperimentResult {
         (["--model", "resnet19"], "medmnist train: --model: unknown model 'resnet19'; did you mean 'resnet18'?"),
         (["--epochs", "0"], "medmnist train: --epochs must be positive, got 0"),
         (["--scheme", "probe"], "medmnist train: --scheme must be one of end-to-end, linear-probe, knn, got 'probe'"),
-    ])
+        (["--precision", "fp16"], "medmnist train: --precision must be one of fp32, bf16, got 'fp16'"),
+    ] + (GEMM.bfloat16Supported ? [
+        (["--precision", "bf16"], "medmnist train: --precision bf16 applies to frozen features only"),
+    ] : []))
     func badFlagsAreUsageErrors(_ arguments: [String], _ message: String) async {
         let run = await tool(["train"] + arguments)
         #expect(run.status == .usage)
