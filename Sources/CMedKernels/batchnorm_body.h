@@ -131,3 +131,44 @@ MK_TARGET void MK_FN(mk_batchnorm_backward)(const float *dy, const float *xhat, 
         if (dbeta) dbeta[c] = (float)sum_dy;
     }
 }
+
+// Layer norm over the last axis: rows [r0, r1) of a rows × n matrix, each row's statistics summed as one
+// plane of mk_bn_sum (the same lane sums as batch norm). mean and inv_std are per row.
+MK_TARGET void MK_FN(mk_layernorm_forward)(const float *x, ptrdiff_t n, float eps, const float *gamma, const float *beta,
+                                           float *y, float *mean, float *inv_std, ptrdiff_t r0, ptrdiff_t r1) {
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const float *restrict p = x + r * n;
+        float *restrict out = y + r * n;
+        const float m = (float)(MK_FN(mk_bn_sum)(p, NULL, 1, n, n, 0, 0.0f) / (double)n);
+        const double sigma2 = MK_FN(mk_bn_sum)(p, NULL, 1, n, n, 1, m) / (double)n;
+        const float inv = (float)(1.0 / sqrt(sigma2 + (double)eps));
+        if (gamma && beta)
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (p[i] - m) * inv * gamma[i] + beta[i];
+        else if (gamma)
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (p[i] - m) * inv * gamma[i];
+        else
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = (p[i] - m) * inv;
+        mean[r] = m;
+        inv_std[r] = inv;
+    }
+}
+
+// Its backward pass for rows [r0, r1): xhat = (x − μ)·inv_std, and with g = dy·gamma (dy when gamma is NULL)
+// dx = inv_std·(g − Σg/n − xhat·Σ(g·xhat)/n). xhat is written for the caller's weight gradient.
+MK_TARGET void MK_FN(mk_layernorm_backward)(const float *dy, const float *x, ptrdiff_t n, const float *gamma,
+                                            const float *mean, const float *inv_std, float *dx, float *xhat,
+                                            ptrdiff_t r0, ptrdiff_t r1) {
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const float *restrict p = x + r * n, *restrict d = dy + r * n;
+        float *restrict h = xhat + r * n, *restrict out = dx + r * n;
+        const float m = mean[r], inv = inv_std[r];
+        for (ptrdiff_t i = 0; i < n; i++) h[i] = (p[i] - m) * inv;
+        if (gamma)
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = d[i] * gamma[i];
+        else
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = d[i];
+        const float a = (float)(MK_FN(mk_bn_sum)(out, NULL, 1, n, n, 0, 0.0f) / (double)n);
+        const float b = (float)(MK_FN(mk_bn_sum)(out, h, 1, n, n, 0, 0.0f) / (double)n);
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = inv * (out[i] - a - h[i] * b);
+    }
+}

@@ -114,6 +114,18 @@ void mk_batchnorm_forward(const float *x, ptrdiff_t batch, ptrdiff_t channels, p
 #undef MK_CALL
 }
 
+void mk_layernorm_forward(const float *x, ptrdiff_t n, float eps, const float *gamma, const float *beta, float *y,
+                          float *mean, float *inv_std, ptrdiff_t r0, ptrdiff_t r1) {
+#define MK_CALL(sfx) mk_layernorm_forward_##sfx(x, n, eps, gamma, beta, y, mean, inv_std, r0, r1)
+    MK_SPATIAL_DISPATCH(MK_CALL)
+#undef MK_CALL
+}
+void mk_layernorm_backward(const float *dy, const float *x, ptrdiff_t n, const float *gamma, const float *mean,
+                           const float *inv_std, float *dx, float *xhat, ptrdiff_t r0, ptrdiff_t r1) {
+#define MK_CALL(sfx) mk_layernorm_backward_##sfx(dy, x, n, gamma, mean, inv_std, dx, xhat, r0, r1)
+    MK_SPATIAL_DISPATCH(MK_CALL)
+#undef MK_CALL
+}
 void mk_batchnorm_backward(const float *dy, const float *xhat, ptrdiff_t batch, ptrdiff_t channels, ptrdiff_t plane,
                            const float *gamma, const float *inv_std, float *dx, float *dgamma, float *dbeta, ptrdiff_t c0,
                            ptrdiff_t c1) {

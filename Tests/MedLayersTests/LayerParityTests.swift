@@ -129,6 +129,30 @@ import Testing
     }
 }
 
+/// The fused layer norm's backward rule against finite differences (input, weight and bias; a weight-only
+/// norm; two normalised axes), and its forward pass against the eight-op composition it replaced.
+@Suite struct LayerNormGradientTests {
+    @Test func fusedBackwardMatchesFiniteDifferences() {
+        let norm = LayerNorm([6], eps: 1e-5)
+        GradientCheck().run([randomTensor([3, 4, 6], seed: 1), randomTensor([6], seed: 2), randomTensor([6], seed: 3)]) { x in
+            LayerNormKernels.forward(x[0], count: 6, weight: x[1], bias: x[2], eps: norm.eps)
+        }
+        GradientCheck().run([randomTensor([5, 7], seed: 4), randomTensor([7], seed: 5)]) { x in
+            LayerNormKernels.forward(x[0], count: 7, weight: x[1], bias: nil, eps: 1e-6)
+        }
+        GradientCheck().run([randomTensor([2, 3, 4], seed: 6), randomTensor([3, 4], seed: 7), randomTensor([3, 4], seed: 8)]) { x in
+            LayerNormKernels.forward(x[0], count: 12, weight: x[1], bias: x[2], eps: 1e-5)
+        }
+    }
+
+    @Test func fusedForwardEqualsTheComposition() {
+        let x = randomTensor([9, 50], seed: 9), w = randomTensor([50], seed: 10), b = randomTensor([50], seed: 11)
+        let mean = x.mean(axes: [1], keepDims: true), centered = x - mean
+        let composed = centered * (centered.square().mean(axes: [1], keepDims: true) + 1e-5).rsqrt() * w + b
+        #expect(relativeError(LayerNormKernels.forward(x, count: 50, weight: w, bias: b, eps: 1e-5), composed) < 1e-6)
+    }
+}
+
 @Suite struct OptimizerParityTests {
     /// 20 steps on L(p) = mean((p·a − b)²) + 0.01·Σp⁴, compared step by step with torch.optim.
     @Test(arguments: ["sgd_momentum", "sgd_nesterov_wd", "sgd_dampening", "adam", "adam_l2", "adamw"])

@@ -248,6 +248,17 @@ void mk_batchnorm_backward(const float *dy, const float *xhat, ptrdiff_t batch, 
                            const float *gamma, const float *inv_std, float *dx, float *dgamma, float *dbeta, ptrdiff_t c0,
                            ptrdiff_t c1);
 
+/// Layer norm over the last axis of a rows × n row-major matrix, rows [r0, r1): per row μ and the biased
+/// variance σ² (two passes, summed as mk_batchnorm_forward sums a plane), inv_std = 1/√(σ² + eps), and
+/// y = (x − μ)·inv_std·gamma + beta (gamma, beta may be NULL: 1 and 0; beta is used only with gamma).
+/// mean and inv_std are per row. Every path computes the same bits.
+void mk_layernorm_forward(const float *x, ptrdiff_t n, float eps, const float *gamma, const float *beta, float *y,
+                          float *mean, float *inv_std, ptrdiff_t r0, ptrdiff_t r1);
+/// Its backward pass for rows [r0, r1): xhat = (x − μ)·inv_std, g = dy·gamma, and
+/// dx = inv_std·(g − Σg/n − xhat·Σ(g·xhat)/n). The caller sums dgamma = Σ dy·xhat and dbeta = Σ dy over rows.
+void mk_layernorm_backward(const float *dy, const float *x, ptrdiff_t n, const float *gamma, const float *mean,
+                           const float *inv_std, float *dx, float *xhat, ptrdiff_t r0, ptrdiff_t r1);
+
 #ifdef __cplusplus
 }
 #endif

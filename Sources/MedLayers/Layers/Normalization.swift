@@ -21,14 +21,44 @@ public final class LayerNorm: Module, UnaryLayer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(Array(input.shape.suffix(normalizedShape.count)) == normalizedShape,
                      "LayerNorm\(normalizedShape): input \(input.shape) does not end in the normalised shape")
-        let axes = Array((input.rank - normalizedShape.count)..<input.rank)
-        let mean = input.mean(axes: axes, keepDims: true)
-        let centered = input - mean
-        let variance = centered.square().mean(axes: axes, keepDims: true)
-        var output = centered * (variance + eps).rsqrt()
-        if let weight { output = output * weight.value }
-        if let bias { output = output + bias.value }
-        return output
+        return LayerNormKernels.forward(input, count: normalizedShape.reduce(1, *), weight: weight?.value, bias: bias?.value, eps: eps)
+    }
+}
+
+/// Fused layer norm over the last `count` elements of each row: two passes for the statistics and one to
+/// normalise, and a backward pass that recomputes x̂ from the saved per-row μ and 1/σ
+/// (dX = 1/σ · (g − mean(g) − x̂·mean(g·x̂)), g = dY·γ), in MedTensor's `NormalizationKernels`; the weight and
+/// bias gradients are sums of dY·x̂ and dY over the rows. One op in the graph instead of eight.
+enum LayerNormKernels {
+    static func forward(_ input: Tensor, count n: Int, weight: Tensor?, bias: Tensor?, eps: Float) -> Tensor {
+        let x = input.detached().contiguous()
+        let rows = n == 0 ? 0 : x.count / n
+        let mean = Tensor.uninitialized([rows]), inverseStd = Tensor.uninitialized([rows]), output = Tensor.uninitialized(x.shape)
+        // A bias without a weight is a weight of ones (the C kernel adds beta only with gamma).
+        let gamma = weight.map { $0.detached().contiguous() } ?? (bias != nil ? Tensor.ones([n]) : nil)
+        let beta = bias.map { $0.detached().contiguous() }
+        NormalizationKernels.layerNormForward(x.contiguousPointer, rows: rows, n: n, eps: eps, gamma: gamma?.contiguousPointer,
+                                              beta: beta?.contiguousPointer, output: output.contiguousPointer,
+                                              mean: mean.contiguousPointer, inverseStd: inverseStd.contiguousPointer)
+        withExtendedLifetime((gamma, beta)) {}
+        var inputs = [input]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let (hasWeight, hasBias, parameterShape) = (weight != nil, bias != nil, weight?.shape ?? bias?.shape ?? [n])
+        return Tensor.record(output, "layer_norm", inputs: inputs) { gradient in
+            let dy = gradient.contiguous()
+            let dx = Tensor.uninitialized(x.shape), normalized = Tensor.uninitialized(x.shape)
+            NormalizationKernels.layerNormBackward(dy.contiguousPointer, input: x.contiguousPointer, rows: rows, n: n,
+                                                   gamma: gamma?.contiguousPointer, mean: mean.contiguousPointer,
+                                                   inverseStd: inverseStd.contiguousPointer, gradInput: dx.contiguousPointer,
+                                                   normalized: normalized.contiguousPointer)
+            withExtendedLifetime((x, gamma, mean, inverseStd)) {}
+            let dy2 = dy.reshaped([rows, n])
+            var result: [Tensor?] = [dx]
+            if hasWeight { result.append((dy2 * normalized.reshaped([rows, n])).sum(axis: 0).reshaped(parameterShape)) }
+            if hasBias { result.append(dy2.sum(axis: 0).reshaped(parameterShape)) }
+            return result
+        }
     }
 }
 

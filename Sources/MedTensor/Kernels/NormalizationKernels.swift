@@ -40,4 +40,31 @@ public enum NormalizationKernels {
                                   dw?.pointer, db?.pointer, range.lowerBound, range.upperBound)
         }
     }
+
+    /// Layer norm over the last axis of a [rows, n] matrix: per row mean μ and 1/√(σ² + eps), and
+    /// output = (x − μ)·inverseStd·gamma + beta (gamma and beta may be nil: 1 and 0). Threads split the rows.
+    public static func layerNormForward(_ x: UnsafePointer<Float>, rows: Int, n: Int, eps: Float, gamma: UnsafePointer<Float>?,
+                                        beta: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                        mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>) {
+        let px = SendablePointer(x), pg = gamma.map { SendablePointer($0) }, pb = beta.map { SendablePointer($0) }
+        let py = SendablePointer(output), pm = SendablePointer(mean), pi = SendablePointer(inverseStd)
+        Parallel.forEachRange(rows, grain: Swift.max(1, 16_384 / Swift.max(1, n))) { range in
+            mk_layernorm_forward(px.pointer, n, eps, pg?.pointer, pb?.pointer, py.pointer, pm.pointer, pi.pointer,
+                                 range.lowerBound, range.upperBound)
+        }
+    }
+
+    /// The backward pass of ``layerNormForward``: normalized = (x − μ)·inverseStd and
+    /// gradInput = inverseStd·(g − mean(g) − normalized·mean(g·normalized)) per row, g = gradOutput·gamma.
+    public static func layerNormBackward(_ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, n: Int,
+                                         gamma: UnsafePointer<Float>?, mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+                                         gradInput: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>) {
+        let dy = SendablePointer(gradOutput), px = SendablePointer(input), pg = gamma.map { SendablePointer($0) }
+        let pm = SendablePointer(mean), pi = SendablePointer(inverseStd)
+        let dx = SendablePointer(gradInput), ph = SendablePointer(normalized)
+        Parallel.forEachRange(rows, grain: Swift.max(1, 16_384 / Swift.max(1, n))) { range in
+            mk_layernorm_backward(dy.pointer, px.pointer, n, pg?.pointer, pm.pointer, pi.pointer, dx.pointer, ph.pointer,
+                                  range.lowerBound, range.upperBound)
+        }
+    }
 }
