@@ -99,6 +99,19 @@ import Testing
         check.run([v, v]) { $0[0].matmul($0[1] * 2) }
     }
 
+    /// The fused linear op (bias added in the GEMM's store): tokens × features input, a transposed (strided)
+    /// input, a vector input, and its forward pass against matmul + bias.
+    @Test func linearWithFusedBias() {
+        let x = randomTensor([2, 3, 5], seed: 16), w = randomTensor([4, 5], seed: 17), bias = randomTensor([4], seed: 18)
+        check.run([x, w, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        check.run([randomTensor([5, 3], seed: 19), w, bias]) { $0[0].transposed().linear(weight: $0[1], bias: $0[2]) }
+        check.run([randomTensor([5], seed: 20), w, bias]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        #expect(x.linear(weight: w, bias: bias).scalars == (x.matmul(w.transposed()) + bias).scalars)
+        let wide = randomTensor([7, 300], seed: 21), wideW = randomTensor([6, 300], seed: 22)
+        // Past 256 features the GEMM sums in blocks, the bias joining the first: rounding only.
+        #expect(relativeError(wide.linear(weight: wideW, bias: Tensor.ones([6])), wide.matmul(wideW.transposed()) + 1) < 1e-6)
+    }
+
     @Test func viewsAndShapeOps() {
         let t = randomTensor([2, 3, 4], seed: 21)
         check.run([t]) { $0[0].reshaped([4, 6]) * Tensor.arange(0, 6) }

@@ -16,9 +16,8 @@ public final class Linear: Module, UnaryLayer {
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == inFeatures, "Linear: input \(input.shape) does not end in \(inFeatures) features")
-        // The transposed weight is a view; GEMM reads it with a transpose flag.
-        let product = input.matmul(weight.value.transposed())
-        return bias.map { product + $0.value } ?? product
+        // The weight is read with GEMM's transpose flag, and the bias added in the GEMM's store.
+        return input.linear(weight: weight.value, bias: bias?.value)
     }
 }
 

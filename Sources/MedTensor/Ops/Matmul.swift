@@ -31,6 +31,37 @@ extension Tensor {
         }
     }
 
+    /// x·Wᵀ + b over the last axis (PyTorch's `nn.Linear`: `weight` is [out, in], `bias` [out]). The bias is
+    /// written into the output first and the product added to it by the GEMM's store (beta = 1), so the sum
+    /// costs no pass of its own; each output is bias + Σ rounded as `matmul` then `+` round it (for inputs of
+    /// up to 256 features exactly those bits).
+    public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
+        let k = shape.last ?? 0, n = weight.shape[0]
+        precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape) does not end in the \(weight.shape) weight's inputs")
+        precondition(bias == nil || bias!.shape == [n], "linear: bias \(bias!.shape) does not match \(n) outputs")
+        guard let bias, rank >= 1, k > 0, weight.isContiguous else {
+            let product = matmul(weight.transposed())
+            return bias.map { product + $0 } ?? product
+        }
+        let rows = count / k
+        let x = layout.stridesForView([rows, k]) != nil ? detached().reshaped([rows, k]) : detached().contiguous().reshaped([rows, k])
+        let w = weight.detached(), b = bias.detached().contiguous()
+        let result = Tensor.uninitialized([rows, n])
+        for row in 0..<rows { (result.contiguousPointer + row * n).update(from: b.contiguousPointer, count: n) }
+        let a = x.matrixOperand()
+        GEMM.multiply(transposeA: a.transposed, transposeB: true, m: rows, n: n, k: k, a: a.tensor.storage.pointer + a.tensor.layout.offset,
+                      lda: a.leading, b: w.contiguousPointer, ldb: k, beta: 1, c: result.contiguousPointer, ldc: n)
+        withExtendedLifetime((a.tensor, w, b)) {}
+        let outputShape = Array(shape.dropLast()) + [n]
+        let (needX, needW, needB) = (requiresGrad, weight.requiresGrad, bias.requiresGrad)
+        return Tensor.record(result.reshaped(outputShape), "linear", inputs: [self, weight, bias]) { g in
+            let g2 = g.reshaped([rows, n])
+            return [needX ? g2.matmul(w).reshaped(Array(outputShape.dropLast()) + [k]) : nil,
+                    needW ? g2.transposed().matmul(x) : nil,
+                    needB ? g2.sum(axis: 0) : nil]
+        }
+    }
+
     /// `result[b] = a[b] · b[b]` for every batch index, where `a` is [batch…, m, k] and `b` [batch…, k, n]
     /// (both already broadcast, possibly with zero strides) and `result` is contiguous.
     static func batchedGEMM(_ a: Tensor, _ b: Tensor, into result: Tensor) {
