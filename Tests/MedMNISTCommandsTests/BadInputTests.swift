@@ -47,6 +47,11 @@ struct BadInputMatrixTests {
         try Npy.write(TypedArray(floats: nan, shape: [156, 2]), to: URL(fileURLWithPath: "\(folder)/scores-nan.npy"))
         try RandomState.withSeed(1) { try ModelRegistry.create("efficientnet_b0", numClasses: 2) }.save(to: URL(fileURLWithPath: "\(folder)/effnet.safetensors"))
         try Data("file".utf8).write(to: URL(fileURLWithPath: "\(folder)/a-file"))
+        let checkpoint = try Data(contentsOf: Fixtures.url("torch/module.pth"))
+        try checkpoint.prefix(checkpoint.count / 2).write(to: URL(fileURLWithPath: "\(folder)/truncated.pth"))
+        try FileManager.default.copyItem(at: Fixtures.url("hostile/zip_dotdot.pth"), to: URL(fileURLWithPath: "\(folder)/dotdot.pth"))
+        try FileManager.default.copyItem(at: Fixtures.url("hostile/reduce_system_zip.pth"), to: URL(fileURLWithPath: "\(folder)/system.pth"))
+        try FileManager.default.copyItem(at: Fixtures.url("data/npz/tiny/float_images.npz"), to: URL(fileURLWithPath: "\(folder)/float.npz"))
     }
 
     static let cases: [Case] = [
@@ -85,6 +90,16 @@ struct BadInputMatrixTests {
              message: "$/out.npz", fileSizeBlocks: 64),
         Case(name: "montage: full disk", arguments: { ["montage", "--dataset", "breastmnist", "--root", "\($0)/root", "--output", "\($0)/out.png"] },
              message: "$/out.png", fileSizeBlocks: 4),
+        Case(name: "predict: truncated .pth weights",
+             arguments: { ["predict", "--model", "resnet18", "--weights", "\($0)/truncated.pth", "--input", "\($0)/images.npy", "--output", "\($0)/out.npy"] },
+             message: "$/truncated.pth"),
+        Case(name: "predict: weights running os.system", arguments: { ["predict", "--model", "resnet18", "--weights", "\($0)/system.pth", "--input", "\($0)/images.npy", "--output", "\($0)/out.npy"] },
+             message: "$/system.pth: pickle reduce_system_zip/data.pkl refers to 'os.system'"),
+        Case(name: "inspect: zip members named ../", arguments: { ["inspect", "\($0)/dotdot.pth"] }, message: "$/dotdot.pth: record '../data.pkl' has an unsafe name"),
+        Case(name: "evaluate: missing scores",
+             arguments: { ["evaluate", "--dataset", "breastmnist", "--root", "\($0)/root", "--scores", "\($0)/missing.npy"] }, message: "$/missing.npy"),
+        Case(name: "train: float images (wrong dtype)", arguments: { ["train", "--npz", "\($0)/float.npz", "-o", "\($0)/out"] }, message: "$/float.npz"),
+        Case(name: "verify: unknown dataset", arguments: { ["verify", "--dataset", "nosuchmnist", "--root", "\($0)/root"] }, status: 64, message: "nosuchmnist"),
     ]
 
     @Test(arguments: cases)

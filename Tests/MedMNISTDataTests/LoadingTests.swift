@@ -113,6 +113,22 @@ struct TinyRoot {
         #expect(volume.images.layout == .volume && volume.task == .multiClass)
     }
 
+    /// Custom labels may be `(N,)` (found by the npz fuzz target's seeds: they were refused as "expected (N, 1)").
+    @Test func customDataTakesOneDimensionalLabels() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let url = directory.url.appendingPathComponent("flat.npz")
+        var arrays: [(key: String, array: TypedArray)] = []
+        for (split, n) in [("train", 4), ("val", 2), ("test", 2)] {
+            arrays.append((split + "_images", TypedArray(uint8s: [UInt8](repeating: 7, count: n * 4 * 4), shape: [n, 4, 4])))
+            arrays.append((split + "_labels", TypedArray(int64s: (0..<n).map { Int64($0 % 3) }, shape: [n])))
+        }
+        try Npz.write(arrays, to: url)
+        let split = try CustomDataset.load(contentsOf: url, split: .train, cache: .off)
+        #expect(split.labels == IndexTensor(shape: [4, 1], values: [0, 1, 2, 0]))
+        #expect(split.task == .multiClass && split.numClasses == 3 && split.images.shape == [4, 4, 4])
+    }
+
     @Test func fortranOrderedImagesAreReordered() throws {
         let split = try CustomDataset.load(contentsOf: Fixtures.url("data/npz/tiny/fortran_images.npz"), split: .train)
         expectMatches(split.images, split.labels, file: "fortran_images.npz", split: .train)

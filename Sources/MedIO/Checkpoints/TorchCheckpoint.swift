@@ -135,6 +135,15 @@ public enum TorchCheckpoint {
 
     /// The zip format: `PREFIX/data.pkl` + `PREFIX/data/KEY`.
     static func decodeZip(_ archive: ZipArchive, _ selection: StateDictSelection) throws -> Contents {
+        // Nothing here is written to disk by member name, but a checkpoint with an absolute member name or one
+        // that climbs out with `..` was crafted (torch.save writes `PREFIX/...` only), and `../data.pkl` used to
+        // be taken for the pickle of a folder called `..`. Refuse the whole file, naming the member.
+        if let unsafe = archive.entries.first(where: { isUnsafeMemberName($0.name) }) {
+            throw CheckpointError.invalidRecord(
+                name: unsafe.name,
+                detail: "has an unsafe name (absolute, or climbing out of the archive with '..'); torch.save never "
+                    + "writes one, so the file was crafted or damaged and is rejected")
+        }
         // torch writes one top-level folder; its name varies. Take the first data.pkl one folder deep (or at
         // the root, which torch never writes but costs nothing to accept).
         let pickleEntry = archive.entries.first { entry in
@@ -186,6 +195,14 @@ public enum TorchCheckpoint {
             entries.append((key, assembler.remember(spec, try materialize(spec, key: key, record: record, bigEndian: bigEndian))))
         }
         return Contents(entries: entries, format: .zip, location: location)
+    }
+
+    /// A zip member name that is absolute (`/x`, `\x`, `C:x`) or has a `..` component (either separator).
+    static func isUnsafeMemberName(_ name: String) -> Bool {
+        if name.hasPrefix("/") || name.hasPrefix("\\") { return true }
+        let scalars = Array(name.unicodeScalars.prefix(2))
+        if scalars.count == 2, scalars[1] == ":", scalars[0].properties.isAlphabetic { return true }
+        return name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..")
     }
 
     private static func extract(_ archive: ZipArchive, _ entry: ZipEntry) throws -> [UInt8] {

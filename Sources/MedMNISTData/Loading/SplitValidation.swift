@@ -68,7 +68,10 @@ struct SplitExpectation {
             throw DataFileError.dtype(path: path, key: key, found: array.dtype, expected: "an integer type (uint8 in MedMNIST)")
         }
         var shape = array.shape
-        if labelColumns == nil && shape.count == 1 { shape = [shape[0], 1] }
+        // Custom data (no catalog sample shape) may give `(N,)` labels. CustomDataset.load validates twice: first
+        // with no column count (which found 1 column for `(N,)`), then with `labelColumns` 1; that second pass
+        // used to refuse the `(N,)` array the first had accepted, so documented 1-D labels never loaded.
+        if shape.count == 1 && (labelColumns == nil || (labelColumns == 1 && sampleShape == nil)) { shape = [shape[0], 1] }
         let columnsText = labelColumns.map(String.init) ?? "L"
         guard shape.count == 2, labelColumns == nil || shape[1] == labelColumns else {
             throw DataFileError.shape(path: path, key: key, found: array.shape, expected: "(N, \(columnsText))")
