@@ -7,7 +7,7 @@ import MedTestSupport
 import Testing
 
 /// The bad-input matrix over the built tool: each command that reads a user's file, given a missing, empty,
-/// truncated, wrong-magic, other-format, wrong-dtype, wrong-shape or NaN-scores file, an unknown name, a
+/// truncated, wrong-magic, other-format, wrong-dtype, wrong-shape or NaN- or Inf-scores file, an unknown name, a
 /// checkpoint of another architecture, an output folder that cannot exist, or a disk that is full
 /// (RLIMIT_FSIZE): exit status 1 (or 64 for what the parser catches), one first line naming the file or what
 /// is wrong, and no output file — not even a temporary — left behind.
@@ -45,6 +45,9 @@ struct BadInputMatrixTests {
         var nan = [Float](repeating: 0.5, count: 156 * 2)
         nan[17] = .nan
         try Npy.write(TypedArray(floats: nan, shape: [156, 2]), to: URL(fileURLWithPath: "\(folder)/scores-nan.npy"))
+        var infinite = [Float](repeating: 0.5, count: 156 * 2)
+        infinite[40] = .infinity
+        try Npy.write(TypedArray(floats: infinite, shape: [156, 2]), to: URL(fileURLWithPath: "\(folder)/scores-inf.npy"))
         try RandomState.withSeed(1) { try ModelRegistry.create("efficientnet_b0", numClasses: 2) }.save(to: URL(fileURLWithPath: "\(folder)/effnet.safetensors"))
         try Data("file".utf8).write(to: URL(fileURLWithPath: "\(folder)/a-file"))
         let checkpoint = try Data(contentsOf: Fixtures.url("torch/module.pth"))
@@ -76,6 +79,8 @@ struct BadInputMatrixTests {
              arguments: { ["evaluate", "--dataset", "breastmnist", "--root", "\($0)/root", "--scores", "\($0)/scores-shape.npy"] }, message: "$/scores-shape.npy"),
         Case(name: "evaluate: NaN scores",
              arguments: { ["evaluate", "--dataset", "breastmnist", "--root", "\($0)/root", "--scores", "\($0)/scores-nan.npy"] }, message: "$/scores-nan.npy"),
+        Case(name: "evaluate: infinite scores",
+             arguments: { ["evaluate", "--dataset", "breastmnist", "--root", "\($0)/root", "--scores", "\($0)/scores-inf.npy"] }, message: "$/scores-inf.npy"),
         Case(name: "train: unknown dataset", arguments: { ["train", "--dataset", "nosuchmnist", "-o", "\($0)/out"] }, status: 64, message: "nosuchmnist"),
         Case(name: "train: weights of another architecture",
              arguments: { ["train", "--root", "\($0)/root", "--offline", "--weights", "\($0)/effnet.safetensors", "--epochs", "1", "-o", "\($0)/out"] },

@@ -84,6 +84,10 @@ import Testing
             try MedMNISTMetrics.auc(labels: IndexTensor(shape: [4, 1], values: [0, 1, 0, 1]),
                                     scores: ScoreArray(shape: [4], values: [0.1, .nan, 0.3, 0.4]), task: .binaryClass)
         }
+        #expect(throws: EvaluationError.infinite(index: 2, value: -.infinity)) {
+            try MedMNISTMetrics.auc(labels: IndexTensor(shape: [4, 1], values: [0, 1, 0, 1]),
+                                    scores: ScoreArray(shape: [4], values: [0.1, 0.2, -.infinity, 0.4]), task: .binaryClass)
+        }
         #expect(throws: EvaluationError.self) {
             try MedMNISTMetrics.auc(labels: IndexTensor(shape: [2, 3], values: [0, 1, 0, 1, 0, 1]),
                                     scores: ScoreArray(shape: [2, 2], values: [0.1, 0.2, 0.3, 0.4]), task: .multiLabelBinary)

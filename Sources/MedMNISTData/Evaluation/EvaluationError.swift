@@ -13,6 +13,8 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case nonBinaryLabel(column: Int, value: Int)
     /// A score is NaN (scikit-learn: "Input contains NaN").
     case notANumber(index: Int)
+    /// A score is +∞ or −∞ (scikit-learn's `roc_auc_score`: "Input contains infinity").
+    case infinite(index: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
             "label column \(column) holds \(value); binary and multi-label tasks need labels 0 and 1"
         case .notANumber(let index):
             "score \(index) (row-major) is NaN"
+        case .infinite(let index, let value):
+            "score \(index) (row-major) is \(value); AUC needs finite scores (scikit-learn refuses infinity too)"
         }
     }
 }

@@ -39,6 +39,9 @@ public enum MedMNISTMetrics {
     public static func perClassAUC(labels: IndexTensor, scores: ScoreArray, task: MedMNISTTask) throws -> [Double] {
         let problem = try Problem(labels: labels, scores: scores, task: task)
         if let nan = scores.values.firstIndex(where: \.isNaN) { throw EvaluationError.notANumber(index: nan) }
+        if let infinite = scores.values.firstIndex(where: \.isInfinite) {
+            throw EvaluationError.infinite(index: infinite, value: Float(scores.values[infinite]))
+        }
         var result: [Double] = []
         for column in 0..<problem.scoreColumns {
             let positive: [Bool]
