@@ -198,6 +198,40 @@ func convFixtureTensor(_ name: String) throws -> Tensor {
         #expect(strided.outputSize == 112 && strided.columnRows == 147)
     }
 
+    /// Taps that only ever see padding are cut (symmetrically only): ResNet's 3×3 over a 1×1 input keeps its
+    /// centre, a 3×3 over 2×2 keeps all nine, a stride-2 3×3 over 2×2 would need asymmetric padding.
+    @Test func reachableTapsOfSmallInputs() {
+        func taps(_ size: Size2, kernel: Size2, stride: Size2 = 1, padding: Size2, dilation: Size2 = 1) -> [Range<Int>]? {
+            let g = Conv2dGeometry(batch: 1, inChannels: 1, inputSize: size, outChannels: 1, kernel: kernel, stride: stride,
+                                   padding: padding, dilation: dilation)
+            return g.reachableTaps.map { [$0.rows, $0.columns] }
+        }
+        #expect(taps(1, kernel: 3, padding: 1) == [1..<2, 1..<2])
+        #expect(taps(2, kernel: 3, padding: 1) == nil)
+        #expect(taps(2, kernel: 3, stride: 2, padding: 1) == nil)
+        #expect(taps([1, 5], kernel: 3, padding: 1) == [1..<2, 0..<3])
+        #expect(taps(1, kernel: 7, padding: 3) == [3..<4, 3..<4])
+        #expect(taps(3, kernel: 7, padding: 3) == [1..<6, 1..<6])
+        #expect(taps(1, kernel: 3, padding: 2, dilation: 2) == [1..<2, 1..<2])
+    }
+
+    /// A cropped convolution equals the product with its centre tap, and its gradients (outer taps: zero)
+    /// match finite differences.
+    @Test func croppedConvolutionOfOnePixelInputs() {
+        let x = randomTensor([3, 6, 1, 1], seed: 51), weight = randomTensor([5, 6, 3, 3], seed: 52), bias = randomTensor([5], seed: 53)
+        let y = x.conv2d(weight: weight, bias: bias, padding: 1)
+        let centre = weight.narrowed(axis: 2, start: 1, length: 1).narrowed(axis: 3, start: 1, length: 1).reshaped([5, 6])
+        let expected = x.reshaped([3, 6]).matmul(centre.transposed()) + bias
+        #expect(y.shape == [3, 5, 1, 1])
+        #expect(relativeError(y.reshaped([3, 5]), expected) < 1e-6)
+        GradientCheck().run([x, weight, bias]) { $0[0].conv2d(weight: $0[1], bias: $0[2], padding: 1) }
+        let w = weight.requiringGrad()
+        x.conv2d(weight: w, padding: 1).sum().backward()
+        let g = w.grad!
+        #expect(g.narrowed(axis: 2, start: 0, length: 1).scalars.allSatisfy { $0 == 0 })
+        #expect(g.narrowed(axis: 3, start: 2, length: 1).scalars.allSatisfy { $0 == 0 })
+    }
+
     /// Same op twice → bitwise equal outputs and gradients (the weight gradient sums per-thread buffers).
     @Test(arguments: tiledCases)
     func deterministic(_ config: ConvCase) {

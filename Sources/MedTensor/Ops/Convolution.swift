@@ -69,6 +69,27 @@ public struct Conv2dGeometry: Hashable, Sendable {
     /// One input channel per group (groups == inChannels), each giving `depthMultiplier` output channels.
     public var isDepthwise: Bool { groups > 1 && inChannelsPerGroup == 1 }
     public var depthMultiplier: Int { outChannels / groups }
+
+    /// The kernel taps that reach the input from some output position, as ranges of kernel rows and columns,
+    /// when they are fewer than the kernel's and cut equally from both sides (so that symmetric padding still
+    /// describes the smaller kernel); nil otherwise. The taps outside only ever multiply padding: a 3×3
+    /// convolution with padding 1 over a 1×1 input (ResNet's last stage at 28 px) is a 1×1 convolution of its
+    /// centre tap, with a ninth of the work.
+    public var reachableTaps: (rows: Range<Int>, columns: Range<Int>)? {
+        func reachable(_ k: Int, _ size: Int, _ outSize: Int, _ s: Int, _ p: Int, _ d: Int) -> Range<Int>? {
+            // Tap t reads input positions −p + t·d … (outSize − 1)·s − p + t·d.
+            let taps = (0..<k).filter { t in (outSize - 1) * s - p + t * d >= 0 && -p + t * d < size }
+            guard let first = taps.first, let last = taps.last else { return nil }
+            return first..<(last + 1)
+        }
+        guard let rows = reachable(kernel.height, inputSize.height, outputSize.height, stride.height, padding.height, dilation.height),
+              let columns = reachable(kernel.width, inputSize.width, outputSize.width, stride.width, padding.width, dilation.width),
+              rows.count < kernel.height || columns.count < kernel.width,
+              rows.lowerBound == kernel.height - rows.upperBound, columns.lowerBound == kernel.width - columns.upperBound,
+              padding.height - rows.lowerBound * dilation.height >= 0, padding.width - columns.lowerBound * dilation.width >= 0
+        else { return nil }
+        return (rows, columns)
+    }
 }
 
 extension Tensor {
@@ -92,6 +113,15 @@ extension Tensor {
                                       stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias {
             precondition(bias.shape == [geometry.outChannels], "conv2d: bias must be [\(geometry.outChannels)], got \(bias.shape)")
+        }
+        if let taps = geometry.reachableTaps {
+            // The same convolution with the taps that only see padding cut away (their weight gradient is zero,
+            // which the narrowing's backward pass writes).
+            let cropped = weight.narrowed(axis: 2, start: taps.rows.lowerBound, length: taps.rows.count)
+                .narrowed(axis: 3, start: taps.columns.lowerBound, length: taps.columns.count)
+            let croppedPadding = Size2(padding.height - taps.rows.lowerBound * dilation.height,
+                                       padding.width - taps.columns.lowerBound * dilation.width)
+            return conv2d(weight: cropped, bias: bias, stride: stride, padding: croppedPadding, dilation: dilation, groups: groups)
         }
         let x = contiguousData(), w = weight.contiguousData(), b = bias?.contiguousData()
         let output = Tensor.uninitialized(geometry.outputShape)
