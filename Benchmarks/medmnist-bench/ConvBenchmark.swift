@@ -23,6 +23,13 @@ enum ConvBenchmark {
             Case(name: "dw3x3-144-56-b8", batch: 8, inChannels: 144, outChannels: 144, size: 56, kernel: 3, stride: 1, padding: 1, groups: 144),
             Case(name: "conv3x3s2-64-128-56-b8", batch: 8, inChannels: 64, outChannels: 128, size: 56, kernel: 3, stride: 2, padding: 1, groups: 1),
             Case(name: "stem7x7s2-3-64-224-b8", batch: 8, inChannels: 3, outChannels: 64, size: 224, kernel: 7, stride: 2, padding: 3, groups: 1),
+            // ResNet-18 at 28 px, inference batch 256: the stem, one conv per stage, the first stride-2 conv.
+            Case(name: "r18-28-stem7x7s2-3-64-28-b256", batch: 256, inChannels: 3, outChannels: 64, size: 28, kernel: 7, stride: 2, padding: 3, groups: 1),
+            Case(name: "r18-28-conv3x3-64-64-7-b256", batch: 256, inChannels: 64, outChannels: 64, size: 7, kernel: 3, stride: 1, padding: 1, groups: 1),
+            Case(name: "r18-28-conv3x3s2-64-128-7-b256", batch: 256, inChannels: 64, outChannels: 128, size: 7, kernel: 3, stride: 2, padding: 1, groups: 1),
+            Case(name: "r18-28-conv3x3-128-128-4-b256", batch: 256, inChannels: 128, outChannels: 128, size: 4, kernel: 3, stride: 1, padding: 1, groups: 1),
+            Case(name: "r18-28-conv3x3-256-256-2-b256", batch: 256, inChannels: 256, outChannels: 256, size: 2, kernel: 3, stride: 1, padding: 1, groups: 1),
+            Case(name: "r18-28-conv3x3-512-512-1-b256", batch: 256, inChannels: 512, outChannels: 512, size: 1, kernel: 3, stride: 1, padding: 1, groups: 1),
         ]
     }
 
