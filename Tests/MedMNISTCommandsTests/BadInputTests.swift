@@ -132,6 +132,8 @@ struct BadInputMatrixTests {
             run = try runBinary(c.arguments(folder))
         }
         let first = run.error.split(separator: "\n").first.map(String.init) ?? ""
+        // One row of the matrix's table, in the test log: case | status | first line (the folder shown as $).
+        print("bad-input | \(c.name) | \(run.status) | \(first.replacingOccurrences(of: folder, with: "$"))")
         #expect(run.status == c.status, "\(c): exit \(run.status), stderr: \(run.error)")
         #expect(first.contains(c.message.replacingOccurrences(of: "$", with: folder)), "\(c): \(first)")
         let after = Set(FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? [])
