@@ -117,17 +117,8 @@ struct BadInputMatrixTests {
         let run: (status: Int32, output: String, error: String)
         if let blocks = c.fileSizeBlocks {
             // The shell sets the limit and execs the tool, which ignores SIGXFSZ and gets EFBIG from write(2).
-            let quoted = ([medmnistBinary!.path] + c.arguments(folder)).map { "'\($0)'" }.joined(separator: " ")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -f \(blocks) && exec \(quoted)"]
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            run = (process.terminationStatus, "", String(decoding: data, as: UTF8.self))
+            let limited = try runBinary(c.arguments(folder), ulimit: "-f \(blocks)")
+            run = (limited.status, "", limited.error)
         } else {
             run = try runBinary(c.arguments(folder))
         }

@@ -40,6 +40,22 @@ func runBinary(_ arguments: [String], environment: [String: String] = [:]) throw
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
+/// Runs `medmnist ARGUMENTS` through the shell after `ulimit LIMIT` (`-f 4` for a tiny disk, `-v 262144` for
+/// 256 MiB of address space), standard output discarded; the exit status and standard error.
+func runBinary(_ arguments: [String], ulimit limit: String) throws -> (status: Int32, error: String) {
+    let quoted = ([medmnistBinary!.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "ulimit \(limit) && exec \(quoted)"]
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let data = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// Starts the binary with its output discarded, for a test that kills it.
 func startBinary(_ arguments: [String]) throws -> Process {
     let process = Process()

@@ -13,17 +13,7 @@ struct HostileFilesUnderMemoryLimitTests {
 
     /// Runs `medmnist ARGUMENTS` under the address-space limit; returns the exit status and standard error.
     static func runLimited(_ arguments: [String]) throws -> (status: Int32, error: String) {
-        let quoted = ([medmnistBinary!.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -v \(limitKiB) && exec \(quoted)"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runBinary(arguments, ulimit: "-v \(limitKiB)")
     }
 
     @Test func validCheckpointReadsUnderTheLimit() throws {
