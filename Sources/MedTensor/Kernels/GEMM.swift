@@ -24,7 +24,8 @@ public enum GEMM {
                                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
         guard m > 0, n > 0 else { return }
         #if OpenBLAS
-        if backend == .openBLAS {
+        // OpenBLAS has no BF16 products: a task that asked for them gets the library's own kernels.
+        if backend == .openBLAS && !(precision == .bfloat16 && bfloat16Supported) {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
