@@ -23,9 +23,10 @@ public enum GEMM {
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
         guard m > 0, n > 0 else { return }
+        let reduced = precision == .bfloat16 && bfloat16Supported
         #if OpenBLAS
         // OpenBLAS has no BF16 products: a task that asked for them gets the library's own kernels.
-        if backend == .openBLAS && !(precision == .bfloat16 && bfloat16Supported) {
+        if backend == .openBLAS && !reduced {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
@@ -34,23 +35,22 @@ public enum GEMM {
         let flops = 2 * m * n * max(k, 1)
         let threads = !parallel || flops < 2_000_000 ? 1 : Parallel.threadCount
         let pa = SendablePointer(a), pb = SendablePointer(b), pc = SendablePointer(c)
-        let reduced = precision == .bfloat16 && bfloat16Supported
         // One single-threaded call on a block of C, through the kernels `precision` asks for.
-        func mk_sgemm(_ ta: Int32, _ tb: Int32, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>,
+        func multiplyBlock(_ ta: Int32, _ tb: Int32, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>,
                       _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>,
                       _ ldc: Int) {
             if reduced, CMedKernels.mk_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
             CMedKernels.mk_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         }
         if threads == 1 {
-            mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else if n >= m {
             // Split the columns of C in multiples of 16 (one AVX-512 vector, two AVX2 vectors).
             let blocks = (n + 15) / 16
             Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
                 let j0 = range.lowerBound * 16, j1 = min(n, range.upperBound * 16)
                 let bStart = transposeB ? pb.pointer + j0 * ldb : pb.pointer + j0
-                mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, j1 - j0, k, alpha, pa.pointer, lda,
+                multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, m, j1 - j0, k, alpha, pa.pointer, lda,
                          bStart, ldb, beta, pc.pointer + j0, ldc)
             }
         } else {
@@ -58,7 +58,7 @@ public enum GEMM {
             Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
                 let i0 = range.lowerBound * 8, i1 = min(m, range.upperBound * 8)
                 let aStart = transposeA ? pa.pointer + i0 : pa.pointer + i0 * lda
-                mk_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda,
+                multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda,
                          pb.pointer, ldb, beta, pc.pointer + i0 * ldc, ldc)
             }
         }

@@ -9,6 +9,9 @@ public enum NormalizationKernels {
     /// per-image work), so that only tensors too small to repay waking a thread stay on one.
     private static func grain(batch: Int, plane: Int) -> Int { Swift.max(1, 16_384 / Swift.max(1, batch * Swift.max(plane, 8))) }
 
+    /// Rows of `n` floats per thread chunk of the layer-norm kernels: about 16K elements.
+    private static func rowGrain(_ n: Int) -> Int { Swift.max(1, 16_384 / Swift.max(1, n)) }
+
     /// For each channel of `x` ([batch, channels, plane]): mean μ and biased variance σ² over images and
     /// pixels, inverseStd = 1/√(σ² + eps), normalized = (x − μ)·inverseStd (skipped when nil) and
     /// output = normalized·gamma + beta (gamma and beta may be nil: 1 and 0).
@@ -48,7 +51,7 @@ public enum NormalizationKernels {
                                         mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>) {
         let px = SendablePointer(x), pg = gamma.map { SendablePointer($0) }, pb = beta.map { SendablePointer($0) }
         let py = SendablePointer(output), pm = SendablePointer(mean), pi = SendablePointer(inverseStd)
-        Parallel.forEachRange(rows, grain: Swift.max(1, 16_384 / Swift.max(1, n))) { range in
+        Parallel.forEachRange(rows, grain: rowGrain(n)) { range in
             mk_layernorm_forward(px.pointer, n, eps, pg?.pointer, pb?.pointer, py.pointer, pm.pointer, pi.pointer,
                                  range.lowerBound, range.upperBound)
         }
@@ -62,7 +65,7 @@ public enum NormalizationKernels {
         let dy = SendablePointer(gradOutput), px = SendablePointer(input), pg = gamma.map { SendablePointer($0) }
         let pm = SendablePointer(mean), pi = SendablePointer(inverseStd)
         let dx = SendablePointer(gradInput), ph = SendablePointer(normalized)
-        Parallel.forEachRange(rows, grain: Swift.max(1, 16_384 / Swift.max(1, n))) { range in
+        Parallel.forEachRange(rows, grain: rowGrain(n)) { range in
             mk_layernorm_backward(dy.pointer, px.pointer, n, pg?.pointer, pm.pointer, pi.pointer, dx.pointer, ph.pointer,
                                   range.lowerBound, range.upperBound)
         }

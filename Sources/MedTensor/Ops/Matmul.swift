@@ -47,7 +47,7 @@ extension Tensor {
         let x = layout.stridesForView([rows, k]) != nil ? detached().reshaped([rows, k]) : detached().contiguous().reshaped([rows, k])
         let w = weight.detached(), b = bias.detached().contiguous()
         let result = Tensor.uninitialized([rows, n])
-        for row in 0..<rows { (result.contiguousPointer + row * n).update(from: b.contiguousPointer, count: n) }
+        result.assign(b)  // the bias in every row (broadcast), on the threads of `assign`
         let a = x.matrixOperand()
         GEMM.multiply(transposeA: a.transposed, transposeB: true, m: rows, n: n, k: k, a: a.tensor.storage.pointer + a.tensor.layout.offset,
                       lda: a.leading, b: w.contiguousPointer, ldb: k, beta: 1, c: result.contiguousPointer, ldc: n)
