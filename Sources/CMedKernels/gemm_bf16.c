@@ -55,13 +55,50 @@ static inline uint32_t bf16_pair(const float *src, ptrdiff_t ls, ptrdiff_t ss, p
 // 16 floats rounded to bfloat16 (VCVTNEPS2BF16: to nearest even, NaN kept), zero-extended to 32-bit lanes.
 static BF_TARGET inline __m512i bf16_lanes(__m512 x) { return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x)); }
 
+// 8 lines (line i at src + i·ls) over 32 steps as 16 groups of 8 pair words, group w at dst + w·R: each
+// line's 32 floats become 16 words in one register, and the 8×16 block of words is transposed in registers
+// (32-bit, then 64-bit interleaves, then 128-bit lane shuffles), so that each store writes 8 words at once.
+static BF_TARGET inline void bf16_pack_8x32(uint32_t *restrict dst, ptrdiff_t R, const float *src, ptrdiff_t ls) {
+    __m512i w[8];
+    for (int i = 0; i < 8; i++) {
+        const float *line = src + i * ls;
+        w[i] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(line + 16), _mm512_loadu_ps(line));
+    }
+    // t: pairs of lines interleaved word by word; u, v: four lines interleaved, for lines 0–3 and 4–7.
+    // In 128-bit lane l, u[i] holds word 4l + i of lines 0–3 (v: of lines 4–7).
+    __m512i t[8], u[4], v[4];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(w[2 * i], w[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(w[2 * i], w[2 * i + 1]);
+    }
+    u[0] = _mm512_unpacklo_epi64(t[0], t[2]), u[1] = _mm512_unpackhi_epi64(t[0], t[2]);
+    u[2] = _mm512_unpacklo_epi64(t[1], t[3]), u[3] = _mm512_unpackhi_epi64(t[1], t[3]);
+    v[0] = _mm512_unpacklo_epi64(t[4], t[6]), v[1] = _mm512_unpackhi_epi64(t[4], t[6]);
+    v[2] = _mm512_unpacklo_epi64(t[5], t[7]), v[3] = _mm512_unpackhi_epi64(t[5], t[7]);
+    for (int i = 0; i < 4; i++) {
+        const __m512i a = _mm512_shuffle_i32x4(u[i], v[i], 0x44), b = _mm512_shuffle_i32x4(u[i], v[i], 0xEE);
+        const __m512i lo = _mm512_shuffle_i32x4(a, a, 0xD8), hi = _mm512_shuffle_i32x4(b, b, 0xD8);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i * R), _mm512_castsi512_si256(lo));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + (4 + i) * R), _mm512_extracti64x4_epi64(lo, 1));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + (8 + i) * R), _mm512_castsi512_si256(hi));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + (12 + i) * R), _mm512_extracti64x4_epi64(hi, 1));
+    }
+}
+
 // `valid` lines (of R) over kc steps as (kc+1)/2 groups of R pair words; missing lines are zero. Full runs
 // are converted 16 or 32 floats at a time; ragged ends go through bf16_pair (the same rounding).
 static BF_TARGET void bf16_pack(uint32_t *restrict dst, const float *src, ptrdiff_t ls, ptrdiff_t ss, ptrdiff_t kc,
                                 int R, int valid) {
     const ptrdiff_t pairs = (kc + 1) / 2;
     if (ss == 1) {  // lines contiguous along k: 32 steps of a line are 16 pair words, in order
-        for (int r = 0; r < valid; r++) {
+        int r = 0;
+        for (; r + 8 <= valid; r += 8) {  // 8 lines at a time, their words transposed in registers
+            ptrdiff_t q = 0;
+            for (; 2 * q + 32 <= kc; q += 16) bf16_pack_8x32(dst + q * R + r, R, src + r * ls + 2 * q, ls);
+            for (int i = 0; i < 8; i++)
+                for (ptrdiff_t t = q; t < pairs; t++) dst[t * R + r + i] = bf16_pair(src, ls, 1, r + i, 2 * t, kc);
+        }
+        for (; r < valid; r++) {
             const float *line = src + r * ls;
             ptrdiff_t q = 0;
             for (; 2 * q + 32 <= kc; q += 16) {
@@ -118,8 +155,36 @@ static void *bf16_aligned(size_t bytes) {
     return posix_memalign(&p, 64, bytes > 0 ? bytes : 64) == 0 ? p : NULL;
 }
 
-int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
-                  ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+// Packed op(B) of a whole product: k-block pc (BF_KC steps; only the last may be shorter) holds every panel
+// of NR columns in order, so that threads can pack panels apart and share the result.
+static ptrdiff_t bf16_b_panels(ptrdiff_t n) { return (n + BF_NR - 1) / BF_NR; }
+static ptrdiff_t bf16_b_offset(ptrdiff_t n, ptrdiff_t k, ptrdiff_t pc, ptrdiff_t panel) {
+    const ptrdiff_t kc = k - pc < BF_KC ? k - pc : BF_KC;
+    return pc / 2 * bf16_b_panels(n) * BF_NR + panel * BF_NR * ((kc + 1) / 2);  // a full block: BF_KC / 2 pairs
+}
+
+size_t mk_bf16_packed_b_words(ptrdiff_t n, ptrdiff_t k) {
+    if (n <= 0 || k <= 0) return 1;
+    const ptrdiff_t last = (k - 1) / BF_KC * BF_KC;
+    return (size_t)bf16_b_offset(n, k, last, bf16_b_panels(n));
+}
+
+void mk_bf16_pack_b(int transB, ptrdiff_t n, ptrdiff_t k, const float *B, ptrdiff_t ldb, uint32_t *packed,
+                    ptrdiff_t first_panel, ptrdiff_t end_panel) {
+    if (!mk_bf16_supported()) return;
+    const ptrdiff_t brs = transB ? 1 : ldb, bcs = transB ? ldb : 1;  // op(B)(p, j) = B[p*brs + j*bcs]
+    for (ptrdiff_t pc = 0; pc < k; pc += BF_KC) {
+        const ptrdiff_t kc = k - pc < BF_KC ? k - pc : BF_KC;
+        for (ptrdiff_t panel = first_panel; panel < end_panel; panel++) {  // columns of op(B) are the lines
+            const ptrdiff_t jp = panel * BF_NR;
+            const int valid = (int)(n - jp < BF_NR ? n - jp : BF_NR);
+            bf16_pack(packed + bf16_b_offset(n, k, pc, panel), B + pc * brs + jp * bcs, bcs, brs, kc, BF_NR, valid);
+        }
+    }
+}
+
+int mk_sgemm_bf16_packed(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                         ptrdiff_t lda, const uint32_t *packed_b, float beta, float *C, ptrdiff_t ldc) {
     if (!mk_bf16_supported()) return -1;
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) {
@@ -127,17 +192,12 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return 0;
     }
-    // op(A)(i, p) = A[i*ars + p*acs]; op(B)(p, j) = B[p*brs + j*bcs]
-    const ptrdiff_t ars = transA ? 1 : lda, acs = transA ? lda : 1;
-    const ptrdiff_t brs = transB ? 1 : ldb, bcs = transB ? ldb : 1;
-    const ptrdiff_t kc_max = k < BF_KC ? k : BF_KC, pairs_max = (kc_max + 1) / 2;
-    const ptrdiff_t nc_max = n < BF_NC ? n : BF_NC, mc_max = m < BF_MC ? m : BF_MC;
-    const ptrdiff_t b_panels = (nc_max + BF_NR - 1) / BF_NR, a_panels = (mc_max + BF_MR - 1) / BF_MR;
-    uint32_t *packed_b = bf16_aligned((size_t)b_panels * BF_NR * pairs_max * 4);
-    uint32_t *packed_a = bf16_aligned((size_t)a_panels * BF_MR * pairs_max * 4);
+    const ptrdiff_t ars = transA ? 1 : lda, acs = transA ? lda : 1;  // op(A)(i, p) = A[i*ars + p*acs]
+    const ptrdiff_t pairs_max = ((k < BF_KC ? k : BF_KC) + 1) / 2, mc_max = m < BF_MC ? m : BF_MC;
+    uint32_t *packed_a = bf16_aligned((size_t)((mc_max + BF_MR - 1) / BF_MR) * BF_MR * pairs_max * 4);
     float *tile = bf16_aligned(BF_MR * BF_NR * 4);
-    if (!packed_a || !packed_b || !tile) {
-        free(packed_a), free(packed_b), free(tile);
+    if (!packed_a || !tile) {
+        free(packed_a), free(tile);
         return -1;
     }
     for (ptrdiff_t jc = 0; jc < n; jc += BF_NC) {
@@ -145,10 +205,6 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
         for (ptrdiff_t pc = 0; pc < k; pc += BF_KC) {
             const ptrdiff_t kc = k - pc < BF_KC ? k - pc : BF_KC, pairs = (kc + 1) / 2;
             const float coef = pc == 0 ? beta : 1.0f;
-            for (ptrdiff_t jp = 0; jp < nc; jp += BF_NR) {  // columns of op(B) are the lines
-                const int valid = (int)(nc - jp < BF_NR ? nc - jp : BF_NR);
-                bf16_pack(packed_b + (jp / BF_NR) * BF_NR * pairs, B + pc * brs + (jc + jp) * bcs, bcs, brs, kc, BF_NR, valid);
-            }
             for (ptrdiff_t ic = 0; ic < m; ic += BF_MC) {
                 const ptrdiff_t mc = m - ic < BF_MC ? m - ic : BF_MC;
                 for (ptrdiff_t ip = 0; ip < mc; ip += BF_MR) {  // rows of op(A) are the lines
@@ -157,11 +213,11 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                 }
                 for (ptrdiff_t jp = 0; jp < nc; jp += BF_NR) {
                     const ptrdiff_t cols = nc - jp < BF_NR ? nc - jp : BF_NR;
+                    const uint32_t *pb = packed_b + bf16_b_offset(n, k, pc, (jc + jp) / BF_NR);
                     for (ptrdiff_t ip = 0; ip < mc; ip += BF_MR) {
                         const ptrdiff_t rows = mc - ip < BF_MR ? mc - ip : BF_MR;
                         float *c = C + (ic + ip) * ldc + jc + jp;
                         const uint32_t *pa = packed_a + (ip / BF_MR) * BF_MR * pairs;
-                        const uint32_t *pb = packed_b + (jp / BF_NR) * BF_NR * pairs;
                         if (rows == BF_MR && cols == BF_NR) {
                             bf16_ukernel(pairs, pa, pb, c, ldc, alpha, coef);
                         } else {
@@ -177,8 +233,20 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             }
         }
     }
-    free(packed_a), free(packed_b), free(tile);
+    free(packed_a), free(tile);
     return 0;
+}
+
+int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                  ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    if (!mk_bf16_supported()) return -1;
+    if (m <= 0 || n <= 0) return 0;
+    uint32_t *packed_b = bf16_aligned(mk_bf16_packed_b_words(n, k) * 4);
+    if (!packed_b) return -1;
+    mk_bf16_pack_b(transB, n, k, B, ldb, packed_b, 0, bf16_b_panels(n));
+    const int status = mk_sgemm_bf16_packed(transA, m, n, k, alpha, A, lda, packed_b, beta, C, ldc);
+    free(packed_b);
+    return status;
 }
 
 #else
@@ -186,6 +254,20 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 int mk_bf16_supported(void) { return 0; }
 
 float mk_bf16_round_float(float x) { return x; }
+
+size_t mk_bf16_packed_b_words(ptrdiff_t n, ptrdiff_t k) { return (void)n, (void)k, 1; }
+
+void mk_bf16_pack_b(int transB, ptrdiff_t n, ptrdiff_t k, const float *B, ptrdiff_t ldb, uint32_t *packed,
+                    ptrdiff_t first_panel, ptrdiff_t end_panel) {
+    (void)transB, (void)n, (void)k, (void)B, (void)ldb, (void)packed, (void)first_panel, (void)end_panel;
+}
+
+int mk_sgemm_bf16_packed(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                         ptrdiff_t lda, const uint32_t *packed_b, float beta, float *C, ptrdiff_t ldc) {
+    (void)transA, (void)m, (void)n, (void)k, (void)alpha, (void)A, (void)lda, (void)packed_b, (void)beta, (void)C,
+        (void)ldc;
+    return -1;
+}
 
 int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                   ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {

@@ -17,11 +17,12 @@ struct BFloat16Tests {
     }
 
     /// The product of the bf16-rounded operands summed in Float64, against the BF16 path through the
-    /// library's entry point (threads, all four transpositions, k across two 512-step blocks, alpha, beta).
-    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
-    func gemmEqualsTheProductOfRoundedOperands(_ transposes: (Bool, Bool)) {
+    /// library's entry point (threads, all four transpositions, k across two 512-step blocks, alpha, beta), with
+    /// the threads splitting C's columns (n ≥ m) and its rows over one shared packed B (m > n).
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)], [(45, 77, 1_031), (301, 45, 1_031)])
+    func gemmEqualsTheProductOfRoundedOperands(_ transposes: (Bool, Bool), _ shape: (Int, Int, Int)) {
         let (transA, transB) = transposes
-        let (m, n, k) = (45, 77, 1_031)
+        let (m, n, k) = shape
         var generator = RandomGenerator(seed: 5)
         let a = (0..<(m * k)).map { _ in generator.nextFloat() * 2 - 1 }
         let b = (0..<(k * n)).map { _ in generator.nextFloat() * 2 - 1 }

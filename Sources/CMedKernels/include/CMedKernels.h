@@ -104,6 +104,19 @@ int mk_sgemm_bf16(int transA, int transB, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                   float beta, float *C, ptrdiff_t ldc);
 
+/// 32-bit words of op(B) (k×n) packed for mk_sgemm_bf16_packed.
+size_t mk_bf16_packed_b_words(ptrdiff_t n, ptrdiff_t k);
+
+/// Packs the panels [first_panel, end_panel) of 32 columns of op(B) into `packed` (mk_bf16_packed_b_words
+/// words, 64-byte aligned), so that threads can pack one B apart and share it; a no-op without AVX512-BF16.
+void mk_bf16_pack_b(int transB, ptrdiff_t n, ptrdiff_t k, const float *B, ptrdiff_t ldb, uint32_t *packed,
+                    ptrdiff_t first_panel, ptrdiff_t end_panel);
+
+/// mk_sgemm_bf16 over a B packed by mk_bf16_pack_b (all of its panels): what each thread runs on its rows
+/// of C when the threads split A. Same results as mk_sgemm_bf16, bit for bit.
+int mk_sgemm_bf16_packed(int transA, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                         ptrdiff_t lda, const uint32_t *packed_b, float beta, float *C, ptrdiff_t ldc);
+
 
 // MARK: convolution (implicit GEMM)
 
