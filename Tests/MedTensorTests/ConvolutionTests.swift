@@ -111,6 +111,10 @@ func convFixtureTensor(_ name: String) throws -> Tensor {
         ConvCase(n: 3, c: 16, h: 29, w: 31, o: 12, kernel: 3, padding: 1, groups: 2),
         ConvCase(n: 1, c: 64, h: 40, w: 40, o: 32, kernel: 1),
         ConvCase(n: 2, c: 24, h: 33, w: 35, o: 48, kernel: 3, stride: 2, padding: 1, groups: 24),
+        // Stems (the explicit column path): many chunks of images and all 8 partial sums of the weight
+        // gradient; and a dilated, asymmetric one over two chunks.
+        ConvCase(n: 41, c: 3, h: 30, w: 26, o: 5, kernel: 7, stride: 2, padding: 3),
+        ConvCase(n: 9, c: 2, h: 40, w: 37, o: 3, kernel: 5, stride: [2, 3], padding: [4, 1], dilation: 2),
     ]
 
     static func operands(_ config: ConvCase, seed: UInt64 = 11) -> (Tensor, Tensor, Tensor?) {

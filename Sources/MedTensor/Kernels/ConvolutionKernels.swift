@@ -5,6 +5,8 @@ import CMedKernels
 /// means replacing the body of one of these functions; nothing above them knows how they compute.
 ///
 /// Paths: depthwise → the direct kernels of the C target (`mk_depthwise_*`, DepthwiseConvolution.swift);
+/// few input channels and a large kernel (the stems) → an explicit column matrix and GEMM for the forward pass
+/// and the weight gradient (ColumnConvolution.swift);
 /// 3×3 at stride 1 with enough channels → Winograd F(2×2, 3×3) for the forward pass and the input gradient
 /// (`mk_winograd_*`, WinogradConvolution.swift; `MEDTENSOR_WINOGRAD=0` turns it off); everything else → the
 /// implicit GEMM of the C target (`mk_conv_*`, conv_driver_body.h), which packs the
@@ -85,6 +87,9 @@ enum ConvolutionKernels {
         if !forTraining && winogradForwardApplies(g, isa: isa) {
             return winogradForward(g, isa: isa, input: input, weight: weight, bias: bias, output: output)
         }
+        if ColumnConvolution.applies(g) {
+            return ColumnConvolution.forward(g, input: input, weight: weight, bias: bias, output: output)
+        }
         let (a, groupStride) = packed(g, isa: isa, transposed: false, weight: weight)
         defer { a.deallocate() }
         let s = shape(g)
@@ -144,6 +149,9 @@ enum ConvolutionKernels {
             return
         }
         if g.isDepthwise { return depthwiseBackwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight) }
+        if ColumnConvolution.applies(g) {
+            return ColumnConvolution.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        }
         let isa = mk_isa_active()
         let s = shape(g)
         let (cg, og, k) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.columnRows)
