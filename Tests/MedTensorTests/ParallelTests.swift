@@ -34,9 +34,11 @@ import Testing
 
 @Suite struct StoragePoolTests {
     /// A freed large buffer serves the next tensor of the same size (a size no other test uses, so that
-    /// tests running beside this one cannot take it first); small buffers are never kept.
+    /// tests running beside this one cannot take it first); small buffers are never kept. The pool is emptied
+    /// first: full (the whole suite's buffers kept, up to its cap), it would free this one instead.
     @Test func largeBuffersAreReusedSmallOnesAreNot() throws {
         try #require(StoragePool.capacityBytes > 0, "MEDTENSOR_POOL_MB=0 turns the pool off")
+        StoragePool.releaseCached()
         let count = 123_457
         var first: TensorStorage? = TensorStorage(uninitializedCount: count)
         let address = first!.pointer
