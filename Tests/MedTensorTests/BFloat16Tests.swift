@@ -54,4 +54,32 @@ struct BFloat16Tests {
         #expect(worstRounded < 2e-6, "against the rounded operands: \(worstRounded)")
         #expect(worstExact > 1e-5 && worstExact < 1e-2, "against Float32: \(worstExact) (the path must really round)")
     }
+
+    /// Many small products (a batched matmul, as attention heads are) run one per thread on Dispatch's
+    /// threads, where a task-local setting does not follow by itself: every item must still be the BF16
+    /// product, whichever thread ran it.
+    @Test func batchedProductsOnEveryThreadUseBFloat16() {
+        let (batch, m, n, k) = (16, 9, 11, 64)
+        var generator = RandomGenerator(seed: 8)
+        let a = Tensor(shape: [batch, m, k], scalars: (0..<(batch * m * k)).map { _ in generator.nextFloat() * 2 - 1 })
+        let b = Tensor(shape: [batch, k, n], scalars: (0..<(batch * k * n)).map { _ in generator.nextFloat() * 2 - 1 })
+        let reduced = GEMM.$precision.withValue(.bfloat16) { a.matmul(b) }.scalars
+        let (x, y) = (a.scalars, b.scalars)
+        for item in 0..<batch {
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0, scale = 0.0
+                    for p in 0..<k {
+                        let product = Double(mk_bf16_round_float(x[(item * m + i) * k + p]))
+                            * Double(mk_bf16_round_float(y[(item * k + p) * n + j]))
+                        sum += product
+                        scale += Swift.abs(product)
+                    }
+                    worst = Swift.max(worst, Swift.abs(Double(reduced[(item * m + i) * n + j]) - sum) / scale)
+                }
+            }
+            #expect(worst < 2e-6, "item \(item): \(worst) from the product of the rounded operands")
+        }
+    }
 }

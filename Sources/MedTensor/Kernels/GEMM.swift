@@ -102,11 +102,12 @@ public enum GEMM {
 
 /// How matrix products round their inputs.
 ///
-/// `.bfloat16` rounds both operands of every matrix product (linear layers, matmul, attention's projections)
-/// to bfloat16 — 8 bits of mantissa — and sums the products in Float32, which doubles the multiply-adds per
-/// instruction on CPUs with AVX512-BF16. It is meant for inference (predict, features, kNN, evaluation):
-/// outputs move by about 1e-2 relative, so it is never the default and never used for training. Convolutions
-/// and the fused attention kernel stay Float32 in both modes.
+/// `.bfloat16` rounds both operands of every matrix product (linear layers, matmul, the fused attention's
+/// q·kᵀ and p·v) to bfloat16 — 8 bits of mantissa — and sums the products in Float32, which doubles the
+/// multiply-adds per instruction on CPUs with AVX512-BF16. It is meant for inference (predict, features, kNN,
+/// evaluation): outputs move by about 1e-2 relative, so it is never the default and never used for training.
+/// Convolutions, softmax, normalisation and everything elementwise stay Float32 in both modes. The setting
+/// follows work onto ``Parallel``'s threads.
 public enum Precision: String, Sendable, Codable, CaseIterable {
     case float32
     case bfloat16

@@ -47,10 +47,18 @@ public enum Parallel {
         guard count > 0 else { return }
         let chunks = min(count, max(1, requested))
         if chunks == 1 { body(0..<count); return }
+        // Task-local settings do not follow work onto Dispatch's threads, so the one the kernels read (the
+        // products' precision) is carried over: every chunk computes the same way, whichever thread runs it.
+        let precision = GEMM.precision
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBox(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                shared.value(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+                let range = count * chunk / chunks ..< count * (chunk + 1) / chunks
+                if precision == .float32 {
+                    shared.value(range)
+                } else {
+                    GEMM.$precision.withValue(precision) { shared.value(range) }
+                }
             }
         }
     }
