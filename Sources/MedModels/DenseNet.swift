@@ -22,9 +22,8 @@ public final class DenseLayer: Module {
 
     /// The new `growthRate` channels computed from all previous feature maps of the block.
     public func callAsFunction(_ previous: [Tensor]) -> Tensor {
-        let x = previous.count == 1 ? previous[0] : Tensor.concatenate(previous, axis: 1)
-        let bottleneck = conv1(norm1(x).relu())
-        return drop(conv2(norm2(bottleneck).relu()))
+        let bottleneck = conv1(norm1.reluOfConcatenation(previous))
+        return drop(conv2(norm2.reluOfConcatenation([bottleneck])))
     }
 }
 
@@ -63,7 +62,7 @@ public final class DenseTransition: Module, UnaryLayer {
         super.init()
     }
 
-    public func callAsFunction(_ input: Tensor) -> Tensor { pool(conv(norm(input).relu())) }
+    public func callAsFunction(_ input: Tensor) -> Tensor { pool(conv(norm.reluOfConcatenation([input]))) }
 }
 
 /// timm's `features` `nn.Sequential(OrderedDict)`: `conv0, norm0, pool0, denseblock1, transition1, …,
@@ -114,7 +113,7 @@ public final class DenseNetTrunk: Module, UnaryLayer {
             x = block(x)
             if index < transitions.count { x = transitions[index](x) }
         }
-        return norm5(x).relu()
+        return norm5.reluOfConcatenation([x])
     }
 }
 

@@ -289,3 +289,33 @@ func smallCNN() -> Sequential {
         }
     }
 }
+
+@Suite struct BatchNormReLUOfConcatenationTests {
+    /// The fused evaluation pass equals concatenate → BatchNorm2d → ReLU bit for bit (three maps, some
+    /// values driven negative so that ReLU matters, a NaN that must survive); with gradients on, or in training
+    /// mode, it is the composed ops and the gradients reach every map.
+    @Test func fusedEvaluationEqualsTheComposedOps() {
+        RandomState.withSeed(3) {
+            let bn = BatchNorm2d(7)
+            var generator = RandomGenerator(seed: 4)
+            for _ in 0..<2 { _ = bn(Tensor.normal([5, 7, 3, 4], generator: &generator)) }  // running statistics
+            bn.eval()
+            let maps = [Tensor.normal([2, 3, 3, 4], generator: &generator), Tensor.normal([2, 1, 3, 4], generator: &generator),
+                        Tensor.normal([2, 3, 3, 4], generator: &generator).permuted([0, 1, 3, 2]).permuted([0, 1, 3, 2])]
+            var withNaN = maps[1].scalars
+            withNaN[5] = .nan
+            let inputs = [maps[0], Tensor(shape: [2, 1, 3, 4], scalars: withNaN), maps[2]]
+            let composed = withoutGrad { bn(Tensor.concatenate(inputs, axis: 1)).relu() }.scalars
+            let fused = withoutGrad { bn.reluOfConcatenation(inputs) }.scalars
+            #expect(composed.contains(0) && composed.contains { $0.isNaN })
+            #expect(fused.map(\.bitPattern) == composed.map(\.bitPattern))
+
+            let leaves = maps.map { $0.requiringGrad() }
+            bn.reluOfConcatenation(leaves).sum().backward()
+            #expect(leaves.allSatisfy { $0.grad != nil })
+            bn.train()
+            let training = withoutGrad { bn.reluOfConcatenation(maps) }
+            #expect(training.scalars == withoutGrad { BatchNorm2d(7)(Tensor.concatenate(maps, axis: 1)).relu() }.scalars)
+        }
+    }
+}
