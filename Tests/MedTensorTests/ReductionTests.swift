@@ -58,4 +58,26 @@ import Testing
             #expect(Swift.abs(Double(rows[i]) - reference) < 1e-4)
         }
     }
+
+    /// Sums over the leading axes (bias gradients) take the column-sum path: against Float64 over 3,000 rows
+    /// (several 128-row blocks, ragged 16-column blocks), with keepDims, and the same bits for 1 and 2 threads.
+    @Test func leadingAxesSumMatchesFloat64AndThreadCounts() {
+        let x = randomTensor([3, 1000, 37])
+        let values = x.scalars
+        let sums = x.sum(axes: [0, 1]).scalars
+        #expect(sums.count == 37 && x.sum(axes: [1, 0], keepDims: true).shape == [1, 1, 37])
+        for j in 0..<37 {
+            let reference = stride(from: j, to: values.count, by: 37).reduce(0.0) { $0 + Double(values[$1]) }
+            #expect(Swift.abs(Double(sums[j]) - reference) < 1e-4 * Swift.max(1, Swift.abs(reference)))
+        }
+        // One leading axis, against the general path (a permuted view is not contiguous, so it takes that one).
+        let general = x.permuted([1, 2, 0]).sum(axis: 2).scalars
+        #expect(zip(x.sum(axis: 0).scalars, general).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * Swift.max(1, Swift.abs($1)) })
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        Parallel.threadCount = 1
+        let one = x.sum(axes: [0, 1]).scalars
+        Parallel.threadCount = 2
+        #expect(x.sum(axes: [0, 1]).scalars.map(\.bitPattern) == one.map(\.bitPattern))
+    }
 }

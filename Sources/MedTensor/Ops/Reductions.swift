@@ -30,9 +30,42 @@ extension Tensor {
     public func sum(axes: [Int], keepDims: Bool = false) -> Tensor {
         if axes.isEmpty { return self }
         let original = shape
-        let keptShape = (0..<rank).map { Set(axes.map { normalizedAxis($0, rank: rank) }).contains($0) ? 1 : shape[$0] }
-        let result = reduceRows(axes, keepDims: keepDims) { mk_sum($0, $1) }
+        let reduced = Set(axes.map { normalizedAxis($0, rank: rank) })
+        let keptShape = (0..<rank).map { reduced.contains($0) ? 1 : shape[$0] }
+        let leading = reduced.count < rank && reduced == Set(0..<reduced.count) && isContiguous
+        let result = leading ? sumOfLeadingAxes(reduced.count, keepDims: keepDims)
+                             : reduceRows(axes, keepDims: keepDims) { mk_sum($0, $1) }
         return Tensor.record(result, "sum", inputs: [self]) { g in [g.reshaped(keptShape).expanded(to: original)] }
+    }
+
+    /// The sum over the first `count` axes of this contiguous tensor: the column sums of a rows × columns
+    /// matrix (a bias gradient: dY summed over every token or image), without the transposed copy the
+    /// general path makes. Columns are split across threads; each is summed in blocks of 128 rows in Float32,
+    /// the block totals in Float64, so the result does not depend on the thread count.
+    private func sumOfLeadingAxes(_ count: Int, keepDims: Bool) -> Tensor {
+        let rows = shape.prefix(count).reduce(1, *), columns = shape.dropFirst(count).reduce(1, *)
+        let result = Tensor.uninitialized(keepDims ? Array(repeating: 1, count: count) + shape.dropFirst(count)
+                                                   : Array(shape.dropFirst(count)))
+        let x = SendablePointer(contiguousPointer), y = SendablePointer(result.storage.pointer)
+        let blocks = (columns + 15) / 16
+        Parallel.forEachRange(blocks, grain: Swift.max(1, 65_536 / Swift.max(1, rows * 16))) { range in
+            let j0 = range.lowerBound * 16, j1 = Swift.min(columns, range.upperBound * 16), width = j1 - j0
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: width)
+            let total = UnsafeMutablePointer<Double>.allocate(capacity: width)
+            defer { partial.deallocate(); total.deallocate() }
+            total.initialize(repeating: 0, count: width)
+            for start in stride(from: 0, to: rows, by: 128) {
+                partial.initialize(repeating: 0, count: width)
+                for i in start..<Swift.min(rows, start + 128) {
+                    let row = x.pointer + i * columns + j0
+                    for j in 0..<width { partial[j] += row[j] }
+                }
+                for j in 0..<width { total[j] += Double(partial[j]) }
+            }
+            for j in 0..<width { y.pointer[j0 + j] = Float(total[j]) }
+        }
+        withExtendedLifetime(self) {}
+        return result
     }
 
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
