@@ -61,8 +61,11 @@ static MK_TARGET void MK_FN(mk_pool_rows)(const mk_pool_windows *p, ptrdiff_t *f
     *last = lo < hi ? hi : 0;
 }
 
-MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *x, float *y, int64_t *indices,
-                                         ptrdiff_t plane0, ptrdiff_t plane1) {
+// The body of mk_maxpool_forward, specialised by the constant `with_indices` (0: values only, for inference:
+// no index is tracked, which was about half of the work on small planes).
+static MK_TARGET inline __attribute__((always_inline)) void
+MK_FN(mk_maxpool_body)(const mk_pool_windows *p, const float *x, float *y, int64_t *indices, ptrdiff_t plane0,
+                       ptrdiff_t plane1, const int with_indices) {
     const ptrdiff_t H = p->height, W = p->width, OH = p->out_height, OW = p->out_width;
     ptrdiff_t h0, h1;
     MK_FN(mk_pool_rows)(p, &h0, &h1);
@@ -79,7 +82,7 @@ MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *
     for (ptrdiff_t plane = plane0; plane < plane1; plane++) {
         const float *in = x + plane * H * W;
         float *out = y + plane * OH * OW;
-        int64_t *found = indices + plane * OH * OW;
+        int64_t *found = with_indices ? indices + plane * OH * OW : NULL;
         // Along each row: the first maximum of each window's columns (NaN wins).
         for (ptrdiff_t h = h0; h < h1; h++) {
             const float *row = in + h * W;
@@ -90,7 +93,7 @@ MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *
                 const int32_t stride = (int32_t)p->col_stride, corner = (int32_t)(h * W - p->col_pad);
                 for (ptrdiff_t j = 0; j < OW; j++) {
                     m[j] = -INFINITY;
-                    a[j] = (int32_t)(h * W + p->col_start[j]);
+                    if (with_indices) a[j] = (int32_t)(h * W + p->col_start[j]);
                 }
                 for (ptrdiff_t t = 0; t < p->col_kernel; t++) {
                     const ptrdiff_t shift = t * p->col_step;
@@ -98,10 +101,9 @@ MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *
                     const int32_t at0 = corner + (int32_t)shift;
                     for (ptrdiff_t j = 0; j < OW; j++) {
                         const float value = v[j], current = m[j];
-                        const int32_t candidate = at0 + (int32_t)j * stride, now = a[j];
                         const int take = value > current || value != value;
                         m[j] = take ? value : current;
-                        a[j] = take ? candidate : now;
+                        if (with_indices) a[j] = take ? at0 + (int32_t)j * stride : a[j];
                     }
                 }
                 continue;
@@ -116,7 +118,7 @@ MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *
                     at = take ? w : at;
                 }
                 m[j] = best;
-                a[j] = (int32_t)(h * W + at);
+                if (with_indices) a[j] = (int32_t)(h * W + at);
             }
         }
         // Down the window's rows, whole output rows at a time.
@@ -126,23 +128,32 @@ MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *
             const int32_t corner = (int32_t)(p->row_start[i] * W);
             for (ptrdiff_t j = 0; j < OW; j++) {
                 o[j] = -INFINITY;
-                f[j] = corner + (int32_t)p->col_start[j];
+                if (with_indices) f[j] = corner + (int32_t)p->col_start[j];
             }
             for (ptrdiff_t h = p->row_start[i]; h < p->row_end[i]; h += p->row_step) {
                 const float *restrict m = rmax + (h - h0) * OW;
                 const int32_t *restrict a = rarg + (h - h0) * OW;
                 for (ptrdiff_t j = 0; j < OW; j++) {
                     const float v = m[j], cur = o[j];
-                    const int32_t candidate = a[j], current = f[j];
                     const int take = v > cur || v != v;
                     o[j] = take ? v : cur;
-                    f[j] = take ? candidate : current;
+                    if (with_indices) f[j] = take ? a[j] : f[j];
                 }
             }
-            int64_t *g = found + i * OW;
-            for (ptrdiff_t j = 0; j < OW; j++) g[j] = f[j];
+            if (with_indices) {
+                int64_t *g = found + i * OW;
+                for (ptrdiff_t j = 0; j < OW; j++) g[j] = f[j];
+            }
         }
     }
+}
+
+MK_TARGET void MK_FN(mk_maxpool_forward)(const mk_pool_windows *p, const float *x, float *y, int64_t *indices,
+                                         ptrdiff_t plane0, ptrdiff_t plane1) {
+    if (indices)
+        MK_FN(mk_maxpool_body)(p, x, y, indices, plane0, plane1, 1);
+    else
+        MK_FN(mk_maxpool_body)(p, x, y, NULL, plane0, plane1, 0);
 }
 
 MK_TARGET void MK_FN(mk_maxpool_backward)(const mk_pool_windows *p, const float *dy, const int64_t *indices, float *dx,

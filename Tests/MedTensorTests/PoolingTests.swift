@@ -179,6 +179,26 @@ func tieFreeTensor(_ shape: [Int], seed: UInt64 = 3) -> Tensor {
         GradientCheck(tolerance: 1e-3).run([x]) { $0[0].globalAvgPool2d() }
     }
 
+    /// The values-only max pool (no argmax tracked without a recorded gradient) gives the same bits as the
+    /// full one, NaN included, and the same gradient when one is recorded.
+    @Test(arguments: maxCases)
+    func valuesOnlyMaxPoolEqualsTheFullOne(_ config: PoolCase) {
+        var scalars = tieFreeTensor(config.shape).scalars
+        scalars[scalars.count / 3] = .nan
+        let x = Tensor(shape: config.shape, scalars: scalars)
+        func valuesOnly(_ x: Tensor) -> Tensor {
+            x.maxPool2dValues(kernelSize: config.kernel, stride: config.stride, padding: config.padding,
+                              dilation: config.dilation, ceilMode: config.ceilMode)
+        }
+        let full = config.maxPool(x).values.scalars.map(\.bitPattern)
+        #expect(withoutGrad { valuesOnly(x) }.scalars.map(\.bitPattern) == full)
+        let (a, b) = (x.requiringGrad(), x.requiringGrad())
+        let seed = randomTensor(config.maxPool(x).values.shape, seed: 3)
+        valuesOnly(a).backward(seed)
+        config.maxPool(b).values.backward(seed)
+        #expect(a.grad!.scalars.map(\.bitPattern) == b.grad!.scalars.map(\.bitPattern))
+    }
+
     @Test func nanPropagatesAndPaddingIsMinusInfinity() {
         let nan = Float.nan
         let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, nan, 3, nan, -5, -6, -7, -8])

@@ -232,7 +232,7 @@ typedef struct {
 
 /// Max pooling of planes [plane0, plane1): the maximum of each window and its flat index h·width + w in
 /// the plane, the first in row-major order (a NaN wins, the last NaN as in PyTorch; an empty window
-/// gives -∞ at its first position).
+/// gives -∞ at its first position). `indices` may be NULL: the values alone, a faster pass.
 void mk_maxpool_forward(const mk_pool_windows *windows, const float *x, float *y, int64_t *indices, ptrdiff_t plane0,
                         ptrdiff_t plane1);
 /// dx (overwritten, planes [plane0, plane1)) = dy scattered to `indices`.

@@ -59,7 +59,21 @@ extension Tensor {
             PoolAxis("maxPool2d", input: input, kernel: kernelSize[axis], stride: stride[axis],
                      padding: padding[axis], dilation: dilation[axis], ceilMode: ceilMode)
         }
-        return windowMax(rows, columns, "max_pool2d")
+        let (values, indices) = windowMax(rows, columns, "max_pool2d", returningIndices: true)
+        return (values, indices!)
+    }
+
+    /// The values of ``maxPool2d(kernelSize:stride:padding:dilation:ceilMode:)`` alone (`nn.MaxPool2d`
+    /// without `return_indices`): when no gradient is recorded, no argmax is tracked — about half the work on
+    /// the small planes of 28-px images.
+    public func maxPool2dValues(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, dilation: Size2 = 1,
+                                ceilMode: Bool = false) -> Tensor {
+        let stride = stride ?? kernelSize
+        let (rows, columns) = poolAxes("maxPool2d") { input, axis in
+            PoolAxis("maxPool2d", input: input, kernel: kernelSize[axis], stride: stride[axis],
+                     padding: padding[axis], dilation: dilation[axis], ceilMode: ceilMode)
+        }
+        return windowMax(rows, columns, "max_pool2d", returningIndices: false).values
     }
 
     /// 2-D average pooling, as `torch.nn.functional.avg_pool2d`. The divisor is `divisorOverride` when given,
@@ -89,7 +103,8 @@ extension Tensor {
     /// Adaptive max pooling to `outputSize`, as `torch.nn.functional.adaptive_max_pool2d(..., return_indices=True)`.
     public func adaptiveMaxPool2d(outputSize: Size2) -> (values: Tensor, indices: IndexTensor) {
         let (rows, columns) = poolAxes("adaptiveMaxPool2d") { PoolAxis(adaptiveInput: $0, output: outputSize[$1]) }
-        return windowMax(rows, columns, "adaptive_max_pool2d")
+        let (values, indices) = windowMax(rows, columns, "adaptive_max_pool2d", returningIndices: true)
+        return (values, indices!)
     }
 
     /// Mean over the spatial axes: [N, C, H, W] → [N, C], as `x.mean((2, 3))` (timm's global pool).
@@ -112,23 +127,30 @@ extension Tensor {
         Parallel.forEachRange(planes, grain: Swift.max(1, 16_384 / Swift.max(1, work)), body)
     }
 
-    private func windowMax(_ rows: PoolAxis, _ columns: PoolAxis, _ name: String) -> (values: Tensor, indices: IndexTensor) {
+    /// The window maxima, and their indices when asked for or needed by a recorded backward pass.
+    private func windowMax(_ rows: PoolAxis, _ columns: PoolAxis, _ name: String,
+                           returningIndices: Bool) -> (values: Tensor, indices: IndexTensor?) {
         let (height, width) = (shape[rank - 2], shape[rank - 1])
         let outShape = Array(shape.dropLast(2)) + [rows.count, columns.count]
         let planes = shape.dropLast(2).reduce(1, *), outPlane = rows.count * columns.count
         let source = contiguousData()
         let values = Tensor.uninitialized(outShape)
-        var indices = [Int](repeating: 0, count: planes * outPlane)
         let x = SendablePointer(source.pointer), y = SendablePointer(values.storage.pointer)
-        indices.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: Int64.self) { found64 in
-                let found = SendablePointer(found64.baseAddress!)
-                PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
-                    Tensor.forEachPlane(planes, work: height * width) { range in
-                        mk_maxpool_forward(windows.pointer, x.pointer, y.pointer, found.pointer, range.lowerBound, range.upperBound)
-                    }
+        func run(_ found: SendablePointer<Int64>?) {
+            PoolAxis.withWindows(rows, columns, height: height, width: width) { windows in
+                Tensor.forEachPlane(planes, work: height * width) { range in
+                    mk_maxpool_forward(windows.pointer, x.pointer, y.pointer, found?.pointer, range.lowerBound, range.upperBound)
                 }
             }
+        }
+        guard returningIndices || (GradMode.isEnabled && node != nil) else {
+            run(nil)
+            withExtendedLifetime(source.owner) {}
+            return (values, nil)
+        }
+        var indices = [Int](repeating: 0, count: planes * outPlane)
+        indices.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: Int64.self) { run(SendablePointer($0.baseAddress!)) }
         }
         withExtendedLifetime(source.owner) {}
         let inputShape = shape, routes = indices
@@ -149,7 +171,7 @@ extension Tensor {
             withExtendedLifetime(g.owner) {}
             return [gradInput]
         }
-        return (result, IndexTensor(shape: outShape, values: indices))
+        return (result, returningIndices ? IndexTensor(shape: outShape, values: indices) : nil)
     }
 
     /// Window sums divided by `divisor(i, j)`.
