@@ -397,19 +397,31 @@ MK_FN(mk_conv_forward_tile)(const MK_LANES *L, const float *ap, const float *bp,
                 for (int j = 0; j < MK_NR; j++) c[j] = t[j];
         }
     } else {
+        // Lanes spanning images or ending early (small planes: most panels): the valid lanes fall into runs
+        // whose outputs are consecutive (one per image), each added or stored as a vectorised row segment.
         MK_UKERNEL(kb, ap, bp, tile, MK_NR, 1.0f, 0.0f);
+        int run_start[MK_NR], run_length[MK_NR], runs = 0;
+        for (int j = 0; j < MK_NR; j++) {
+            if (!L->ok[j]) continue;
+            if (runs > 0 && run_start[runs - 1] + run_length[runs - 1] == j && L->out[j] == L->out[j - 1] + 1) {
+                run_length[runs - 1]++;
+            } else {
+                run_start[runs] = j;
+                run_length[runs++] = 1;
+            }
+        }
         for (ptrdiff_t i = 0; i < mr; i++) {
-            const float *t = tile + i * MK_NR;
-            float *c = y + (ir + i) * out_plane;
-            for (int j = 0; j < MK_NR; j++) {
-                if (!L->ok[j]) continue;
-                float *d = c + L->out[j];
+            const float b = bias && pc == 0 ? bias[ir + i] : 0.0f;
+            for (int r = 0; r < runs; r++) {
+                const int j0 = run_start[r], length = run_length[r];
+                const float *restrict t = tile + i * MK_NR + j0;
+                float *restrict c = y + (ir + i) * out_plane + L->out[j0];
                 if (pc != 0)
-                    *d = MK_FMA(1.0f, *d, t[j]);
+                    for (int j = 0; j < length; j++) c[j] = MK_FMA(1.0f, c[j], t[j]);
                 else if (bias)
-                    *d = MK_FMA(1.0f, bias[ir + i], t[j]);
+                    for (int j = 0; j < length; j++) c[j] = MK_FMA(1.0f, b, t[j]);
                 else
-                    *d = t[j];
+                    for (int j = 0; j < length; j++) c[j] = t[j];
             }
         }
     }
