@@ -80,14 +80,3 @@ public func AdamW(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: 
 }
 
 private func powf(_ base: Float, _ exponent: Float) -> Float { Float(Foundation.pow(Double(base), Double(exponent))) }
-
-/// 16 floats as one vector, for the optimizers' element loops.
-enum Lanes {
-    typealias Vector = SIMD16<Float>
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-    @inline(__always) static func store(_ value: Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: value, as: Vector.self)
-    }
-}

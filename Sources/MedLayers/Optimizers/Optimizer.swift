@@ -163,3 +163,14 @@ extension OptimizerState {
         withExtendedLifetime(keep) {}  // the gradients made contiguous above
     }
 }
+
+/// 16 floats as one vector, for the optimizers' element loops.
+enum Lanes {
+    typealias Vector = SIMD16<Float>
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+    @inline(__always) static func store(_ value: Vector, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: Vector.self)
+    }
+}

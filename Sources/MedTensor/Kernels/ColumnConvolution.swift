@@ -35,7 +35,7 @@ enum ColumnConvolution {
         let chunk = imagesPerChunk(g), chunks = (g.batch + chunk - 1) / chunk
         let x = SendablePointer(input), w = SendablePointer(weight), y = SendablePointer(output)
         let b = bias.map { SendablePointer($0) }
-        Parallel.forEachRange(chunks, grain: serialWork(g, chunk: chunk)) { range in
+        Parallel.forEachRange(chunks, grain: grain(g)) { range in
             let columns = Scratch(floats: k * chunk * plane)
             defer { columns.release() }
             for index in range {
@@ -64,7 +64,7 @@ enum ColumnConvolution {
         defer { for buffer in partials { buffer.release() } }
         let sums = [SendablePointer(gradWeight)] + partials.map { SendablePointer($0.pointer) }
         let x = SendablePointer(input), dy = SendablePointer(gradOutput)
-        Parallel.forEachRange(parts, grain: serialWork(g, chunk: chunk)) { range in
+        Parallel.forEachRange(parts, grain: grain(g)) { range in
             let columns = Scratch(floats: k * chunk * plane)
             defer { columns.release() }
             for part in range {
@@ -80,16 +80,12 @@ enum ColumnConvolution {
                 }
             }
         }
-        Parallel.forEachRange(count, grain: 16_384) { range in
-            for buffer in sums.dropFirst() {
-                for i in range { gradWeight[i] += buffer.pointer[i] }
-            }
-        }
+        ConvolutionKernels.addPartials(Array(sums.dropFirst()), into: gradWeight, count: count)
     }
 
     /// The grain of the split: everything on one thread below ``ConvolutionKernels/parallelThreshold``
     /// multiply-adds, else one unit.
-    private static func serialWork(_ g: Conv2dGeometry, chunk: Int) -> Int {
+    private static func grain(_ g: Conv2dGeometry) -> Int {
         ConvolutionKernels.work(g) < ConvolutionKernels.parallelThreshold ? Int.max : 1
     }
 

@@ -188,9 +188,16 @@ enum ConvolutionKernels {
                 }
             }
         }
-        Parallel.forEachRange(weightCount, grain: 16_384) { range in
+        addPartials(partials, into: gradWeight, count: weightCount)
+    }
+
+    /// target[i] += each partial sum's [i], the partials in order (so the total does not depend on the
+    /// thread count), in parallel over i.
+    static func addPartials(_ partials: [SendablePointer<Float>], into target: UnsafeMutablePointer<Float>, count: Int) {
+        let t = SendablePointer(target)
+        Parallel.forEachRange(count, grain: 16_384) { range in
             for buffer in partials {
-                for i in range { dw.pointer[i] += buffer.pointer[i] }
+                for i in range { t.pointer[i] += buffer.pointer[i] }
             }
         }
     }

@@ -53,31 +53,26 @@ public enum GEMM {
                 multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, m, j1 - j0, k, alpha, pa.pointer, lda,
                          bStart, ldb, beta, pc.pointer + j0, ldc)
             }
-        } else if reduced {
-            // Rows of C apart, one B: packed once (threads share its panels), not once per thread.
-            let panels = (n + 31) / 32
-            let words = mk_bf16_packed_b_words(n, k)  // the micro-kernel's aligned loads need 64 bytes
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: words * 4, alignment: 64)
-            defer { raw.deallocate() }
-            let packed = SendablePointer(raw.bindMemory(to: UInt32.self, capacity: words))
-            Parallel.forEachRange(panels, chunks: Swift.min(panels, threads)) { range in
-                mk_bf16_pack_b(transposeB ? 1 : 0, n, k, pb.pointer, ldb, packed.pointer, range.lowerBound, range.upperBound)
-            }
-            let blocks = (m + 7) / 8
-            Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
-                let i0 = range.lowerBound * 8, i1 = min(m, range.upperBound * 8)
-                let aStart = transposeA ? pa.pointer + i0 : pa.pointer + i0 * lda
-                if mk_sgemm_bf16_packed(transposeA ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda, packed.pointer, beta,
-                                        pc.pointer + i0 * ldc, ldc) != 0 {
-                    multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda,
-                                  pb.pointer, ldb, beta, pc.pointer + i0 * ldc, ldc)
-                }
-            }
         } else {
+            // Rows of C apart. In BF16 one B is packed once (the threads share its panels), not once per thread.
+            var packed: SendablePointer<UInt32>? = nil
+            if reduced {
+                let words = mk_bf16_packed_b_words(n, k), panels = (n + 31) / 32
+                // 64-byte aligned: the BF16 micro-kernel's loads of B are aligned ones.
+                let buffer = SendablePointer(UnsafeMutableRawPointer.allocate(byteCount: words * 4, alignment: 64)
+                    .bindMemory(to: UInt32.self, capacity: words))
+                Parallel.forEachRange(panels, chunks: Swift.min(panels, threads)) { range in
+                    mk_bf16_pack_b(transposeB ? 1 : 0, n, k, pb.pointer, ldb, buffer.pointer, range.lowerBound, range.upperBound)
+                }
+                packed = buffer
+            }
+            defer { packed?.pointer.deallocate() }
             let blocks = (m + 7) / 8
-            Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { range in
+            Parallel.forEachRange(blocks, chunks: chunks(blocks, threads)) { [packed] range in
                 let i0 = range.lowerBound * 8, i1 = min(m, range.upperBound * 8)
                 let aStart = transposeA ? pa.pointer + i0 : pa.pointer + i0 * lda
+                if let packed, mk_sgemm_bf16_packed(transposeA ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda, packed.pointer,
+                                                    beta, pc.pointer + i0 * ldc, ldc) == 0 { return }
                 multiplyBlock(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, n, k, alpha, aStart, lda,
                          pb.pointer, ldb, beta, pc.pointer + i0 * ldc, ldc)
             }

@@ -54,11 +54,7 @@ extension Tensor {
     /// the flat position h·W + w of each maximum (the first on ties). The gradient flows to those positions.
     public func maxPool2d(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, dilation: Size2 = 1,
                           ceilMode: Bool = false) -> (values: Tensor, indices: IndexTensor) {
-        let stride = stride ?? kernelSize
-        let (rows, columns) = poolAxes("maxPool2d") { input, axis in
-            PoolAxis("maxPool2d", input: input, kernel: kernelSize[axis], stride: stride[axis],
-                     padding: padding[axis], dilation: dilation[axis], ceilMode: ceilMode)
-        }
+        let (rows, columns) = maxPoolAxes(kernelSize, stride, padding, dilation, ceilMode)
         let (values, indices) = windowMax(rows, columns, "max_pool2d", returningIndices: true)
         return (values, indices!)
     }
@@ -68,12 +64,18 @@ extension Tensor {
     /// the small planes of 28-px images.
     public func maxPool2dValues(kernelSize: Size2, stride: Size2? = nil, padding: Size2 = 0, dilation: Size2 = 1,
                                 ceilMode: Bool = false) -> Tensor {
+        let (rows, columns) = maxPoolAxes(kernelSize, stride, padding, dilation, ceilMode)
+        return windowMax(rows, columns, "max_pool2d", returningIndices: false).values
+    }
+
+    /// The row and column windows of a max pool (the stride defaults to the kernel size).
+    private func maxPoolAxes(_ kernelSize: Size2, _ stride: Size2?, _ padding: Size2, _ dilation: Size2,
+                             _ ceilMode: Bool) -> (PoolAxis, PoolAxis) {
         let stride = stride ?? kernelSize
-        let (rows, columns) = poolAxes("maxPool2d") { input, axis in
+        return poolAxes("maxPool2d") { input, axis in
             PoolAxis("maxPool2d", input: input, kernel: kernelSize[axis], stride: stride[axis],
                      padding: padding[axis], dilation: dilation[axis], ceilMode: ceilMode)
         }
-        return windowMax(rows, columns, "max_pool2d", returningIndices: false).values
     }
 
     /// 2-D average pooling, as `torch.nn.functional.avg_pool2d`. The divisor is `divisorOverride` when given,
